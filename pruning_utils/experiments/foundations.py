@@ -1,0 +1,137 @@
+"""Chapter 00: magnitude pruning, IMP with rewinding, and random pruning.
+
+For each seed: train the dense network (IMP round 0), then
+
+* ``imp``: iterative magnitude pruning, ``prune_fraction`` of the remaining
+  weights per round, rewinding to step ``rewind_step`` before retraining;
+* ``oneshot``: magnitude pruning of the dense trained network straight to
+  each IMP sparsity, same rewinding and retraining;
+* ``random``: random masks at each IMP sparsity, same rewinding and retraining.
+
+Every method is scored by test accuracy after retraining. The summary gives,
+per method, the first sparsity of the grid where the mean accuracy falls more
+than ``tolerance`` points below the dense mean.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..data import dataset_info, load_dataset
+from ..imp import IMPConfig, imp_sparsities, run_imp, train_pruned
+from ..masks import masks_from_scores, sparsity_report
+from ..models import build_model
+from ..params import Bool, Choice, Float, Int, Str, validate
+from ..scores import magnitude_scores, random_scores
+from ..store import ResultStore
+from ..train import TrainConfig, resolve_device
+
+SCHEMA = {
+    "dataset": Choice("mnist5k", ("mnist5k", "digits", "mnist", "fashion-mnist")),
+    "model": Choice("lenet300100", ("lenet300100", "lenet5")),
+    "epochs": Int(10, 1, 1000),
+    "batch_size": Int(128, 1, 4096),
+    "optimizer": Choice("sgd", ("sgd", "adam")),
+    "lr": Float(0.1, 0.0, 10.0, low_inclusive=False),
+    "momentum": Float(0.9, 0.0, 1.0, high_inclusive=False),
+    "weight_decay": Float(0.0, 0.0, 0.1),
+    "rounds": Int(12, 1, 50, help="IMP rounds; sparsity after the last is 1 - (1 - prune_fraction)^rounds"),
+    "prune_fraction": Float(0.4, 0.0, 0.9, low_inclusive=False, help="fraction of remaining weights removed per round"),
+    "scope": Choice("global", ("global", "layerwise")),
+    "rewind_step": Int(0, 0, 10**7, help="optimizer step rewound to (0 = initialisation)"),
+    "seeds": Int(2, 1, 20, help="independent repetitions (initialisation, batch order, random masks)"),
+    "seed": Int(0, 0, 10**6),
+    "tolerance": Float(1.0, 0.0, 100.0, low_inclusive=False, help="accuracy drop in points"),
+    "data_root": Str(None, allow_none=True),
+    "download": Bool(False),
+    "device": Choice("auto", ("auto", "cpu", "cuda")),
+    "run_dir": Str(None, allow_none=True, help="folder for checkpoints; rerun resumes"),
+    "progress": Bool(False),
+}
+
+PROFILES = {
+    # The chapter's defaults: about a minute on a 2-core CPU.
+    "default": {},
+    # Frankle & Carbin (2019), LeNet-300-100 on MNIST: Adam 1.2e-3, batch 60, 50k
+    # iterations (= 50 epochs of 60k images), 20% per round, rewinding to init.
+    "paper": {"dataset": "mnist", "download": True, "optimizer": "adam", "lr": 1.2e-3,
+              "batch_size": 60, "epochs": 50, "rounds": 20, "prune_fraction": 0.2,
+              "scope": "layerwise", "seeds": 3, "progress": True},
+}
+
+METHODS = ("imp", "oneshot", "random")
+
+
+def first_below(sparsities, accuracies, reference, tolerance_points):
+    """First sparsity whose accuracy is more than ``tolerance_points`` below ``reference`` (None if none)."""
+    for s, a in zip(sparsities, accuracies):
+        if a < reference - tolerance_points / 100.0:
+            return s
+    return None
+
+
+def run(**params) -> dict:
+    p = validate(params, SCHEMA)
+    t0 = time.perf_counter()
+    device = resolve_device(p["device"])
+    info = dataset_info(p["dataset"])
+    train_data = load_dataset(p["dataset"], True, p["data_root"], p["download"], device)
+    test_data = load_dataset(p["dataset"], False, p["data_root"], p["download"], device)
+    tcfg = TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], optimizer=p["optimizer"],
+                       lr=p["lr"], momentum=p["momentum"], weight_decay=p["weight_decay"],
+                       progress=p["progress"], eval_every=0)
+    icfg = IMPConfig(rounds=p["rounds"], prune_fraction=p["prune_fraction"], scope=p["scope"],
+                     rewind_step=p["rewind_step"])
+    targets = imp_sparsities(p["rounds"], p["prune_fraction"])
+    run_dir = Path(p["run_dir"]) if p["run_dir"] else None
+    meta = {k: v for k, v in p.items() if k not in ("progress", "run_dir", "device", "data_root", "download")}
+    store = ResultStore(run_dir / "pieces.json" if run_dir else None, meta)
+
+    acc = {m: np.zeros((p["seeds"], len(targets))) for m in METHODS}
+    achieved = {m: np.zeros((p["seeds"], len(targets))) for m in METHODS}
+    for i in range(p["seeds"]):
+        seed = p["seed"] + i
+        model = build_model(p["model"], info["shape"], info["classes"], seed=seed).to(device)
+        cfg = tcfg.replace(seed=seed)
+        imp = run_imp(model, train_data, test_data, cfg, icfg,
+                      run_dir=(run_dir / f"imp_seed{seed}") if run_dir else None)
+        for r, row in enumerate(imp["rounds"]):
+            acc["imp"][i, r] = row["test_accuracy"]
+            achieved["imp"][i, r] = row["sparsity"]
+        scorer = build_model(p["model"], info["shape"], info["classes"]).to(device)
+        scorer.load_state_dict(imp["dense_state"])
+        dense_scores = magnitude_scores(scorer)
+        for r, s in enumerate(targets):
+            if r == 0:
+                for m in ("oneshot", "random"):
+                    acc[m][i, 0] = acc["imp"][i, 0]
+                continue
+            for m in ("oneshot", "random"):
+                def piece(m=m, s=s, r=r):
+                    scores = dense_scores if m == "oneshot" else random_scores(scorer, seed * 1000 + r)
+                    masks = masks_from_scores(scores, s, p["scope"])
+                    _, _, ev = train_pruned(model, imp["rewind_state"], masks, train_data, test_data, cfg,
+                                            start_step=p["rewind_step"])
+                    return {"test_accuracy": ev["test_accuracy"],
+                            "sparsity": sparsity_report(masks, warn=False)["sparsity"]}
+                out = store.get_or_run(f"{m}/seed{seed}/round{r}", piece)
+                acc[m][i, r] = out["test_accuracy"]
+                achieved[m][i, r] = out["sparsity"]
+
+    mean = {m: acc[m].mean(0) for m in METHODS}
+    dense_mean = float(mean["imp"][0])
+    return {
+        "sparsities": [float(s) for s in targets],
+        "dense_accuracy": dense_mean,
+        "methods": {m: {"accuracy_mean": mean[m].tolist(), "accuracy_per_seed": acc[m].tolist(),
+                        "achieved_sparsity": achieved[m].mean(0).tolist()} for m in METHODS},
+        "first_sparsity_below": {m: first_below(targets, mean[m], dense_mean, p["tolerance"])
+                                 for m in METHODS},
+        "tolerance_points": p["tolerance"],
+        "params": p,
+        "device": str(device),
+        "wall_time_s": time.perf_counter() - t0,
+    }

@@ -1,0 +1,200 @@
+"""From scores to masks, and masks onto models.
+
+Conventions (DESIGN.md section 3): scores and masks are dicts keyed by the
+unpruned model's parameter names (``"0.weight"``); masks are boolean, ``True``
+means kept; ``sparsity`` is the fraction removed, in [0, 1).
+
+Masks are applied through ``torch.nn.utils.prune``: the parameter becomes
+``weight_orig``, the mask a ``weight_mask`` buffer, and ``weight`` is
+recomputed as their product before every forward pass. So ``state_dict``,
+``prune.is_pruned`` and ``prune.remove`` behave as PyTorch users expect.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Mapping
+
+import torch
+from torch import nn
+from torch.nn.utils import prune
+
+from .models import prunable_layers
+
+__all__ = ["masks_from_scores", "apply_masks", "get_masks", "sparsity_report",
+           "remove_masks", "effective_weights", "mask_overlap", "check_sparsity",
+           "dense_state_dict"]
+
+SCOPES = ("global", "layerwise")
+
+
+def check_sparsity(sparsity, name: str = "sparsity") -> float:
+    if isinstance(sparsity, bool) or not isinstance(sparsity, (int, float)) or not (0.0 <= sparsity < 1.0):
+        raise ValueError(f"parameter {name!r} = {sparsity!r} is not allowed; "
+                         f"expected a fraction removed with 0 <= {name} < 1")
+    return float(sparsity)
+
+
+def _check_scores(scores: Mapping[str, torch.Tensor]):
+    if not isinstance(scores, Mapping) or len(scores) == 0:
+        raise ValueError("parameter 'scores' must be a non-empty dict {parameter name: tensor}")
+    for k, v in scores.items():
+        if not torch.is_tensor(v):
+            raise ValueError(f"parameter 'scores'[{k!r}] is a {type(v).__name__}; expected a tensor")
+        if v.is_complex() or torch.isnan(v).any():
+            raise ValueError(f"parameter 'scores'[{k!r}] contains NaN or complex values; "
+                             f"expected real scores (-inf allowed)")
+
+
+def _lowest(flat: torch.Tensor, k: int) -> torch.Tensor:
+    """Boolean mask of the ``k`` lowest entries; ties go to the lower index."""
+    removed = torch.zeros(flat.numel(), dtype=torch.bool, device=flat.device)
+    if k > 0:
+        order = torch.sort(flat, stable=True).indices  # stable: equal scores keep index order
+        removed[order[:k]] = True
+    return removed
+
+
+def masks_from_scores(scores: Mapping[str, torch.Tensor], sparsity: float, scope: str = "global",
+                      current: Mapping[str, torch.Tensor] | None = None) -> dict:
+    """Keep the highest scores, remove exactly ``round(sparsity * n)`` entries.
+
+    ``scope="global"`` ranks all entries together (``n`` = all entries);
+    ``"layerwise"`` removes ``round(sparsity * n_l)`` in every layer. Ties break
+    deterministically: among equal scores the entry that comes first (layer
+    order of ``scores``, then row-major position) is removed first.
+    ``current``: masks already in force; their removed entries stay removed
+    (scored ``-inf``), as iterative pruning needs.
+    Returns ``{name: bool tensor}``, ``True`` = kept, on the scores' devices.
+    """
+    _check_scores(scores)
+    sparsity = check_sparsity(sparsity)
+    if scope not in SCOPES:
+        raise ValueError(f"parameter 'scope' = {scope!r} is not allowed; expected one of {', '.join(SCOPES)}")
+    names = list(scores)
+    flat = {}
+    for n in names:
+        s = scores[n].detach().reshape(-1).double()
+        if current is not None:
+            if n not in current:
+                raise ValueError(f"parameter 'current' has no mask for {n!r}")
+            s = torch.where(current[n].reshape(-1).to(s.device).bool(), s,
+                            torch.full_like(s, -float("inf")))
+        flat[n] = s
+    masks = {}
+    if scope == "global":
+        device = flat[names[0]].device
+        cat = torch.cat([flat[n].to(device) for n in names])
+        k = int(round(sparsity * cat.numel()))
+        kept = ~_lowest(cat, k)
+        start = 0
+        for n in names:
+            size = flat[n].numel()
+            masks[n] = kept[start:start + size].view_as(scores[n]).to(scores[n].device)
+            start += size
+    else:
+        for n in names:
+            k = int(round(sparsity * flat[n].numel()))
+            masks[n] = (~_lowest(flat[n], k)).view_as(scores[n])
+    return masks
+
+
+def apply_masks(model: nn.Module, masks: Mapping[str, torch.Tensor]) -> nn.Module:
+    """Apply boolean masks through ``torch.nn.utils.prune`` (in place; returns the model).
+
+    A layer already pruned gets its ``weight_mask`` replaced (not multiplied):
+    pass the full mask you want in force.
+    """
+    layers = prunable_layers(model)
+    for name, mask in masks.items():
+        if name not in layers:
+            raise ValueError(f"mask for {name!r} does not name a prunable weight of this model; "
+                             f"prunable weights are: {', '.join(layers)}")
+        module = layers[name]
+        shape = (module.weight_orig if prune.is_pruned(module) and hasattr(module, "weight_orig")
+                 else module.weight).shape
+        if tuple(mask.shape) != tuple(shape):
+            raise ValueError(f"mask for {name!r} has shape {tuple(mask.shape)}; the weight has {tuple(shape)}")
+        if hasattr(module, "weight_mask"):
+            with torch.no_grad():
+                module.weight_mask.copy_(mask.to(module.weight_mask))
+                module.weight = module.weight_orig * module.weight_mask
+        else:
+            prune.custom_from_mask(module, "weight",
+                                   mask.to(device=module.weight.device, dtype=module.weight.dtype))
+    return model
+
+
+def get_masks(model: nn.Module) -> dict:
+    """Boolean masks of every prunable weight (all ``True`` for an unpruned layer)."""
+    out = {}
+    for name, module in prunable_layers(model).items():
+        if hasattr(module, "weight_mask"):
+            out[name] = module.weight_mask.detach().bool().clone()
+        else:
+            out[name] = torch.ones_like(module.weight, dtype=torch.bool)
+    return out
+
+
+def effective_weights(model: nn.Module) -> dict:
+    """The weights the network computes with (``weight_orig * weight_mask`` when pruned)."""
+    out = {}
+    for name, module in prunable_layers(model).items():
+        if hasattr(module, "weight_mask"):
+            out[name] = (module.weight_orig * module.weight_mask).detach()
+        else:
+            out[name] = module.weight.detach()
+    return out
+
+
+def remove_masks(model: nn.Module) -> nn.Module:
+    """Make pruning permanent (``prune.remove`` on every pruned layer)."""
+    for module in prunable_layers(model).values():
+        if prune.is_pruned(module) and hasattr(module, "weight_mask"):
+            prune.remove(module, "weight")
+    return model
+
+
+def sparsity_report(model_or_masks, warn: bool = True) -> dict:
+    """Per-layer and total counts of kept weights.
+
+    Accepts a model or a masks dict. Returns ``{"layers": {name: {"total",
+    "kept", "sparsity"}}, "total", "kept", "sparsity", "collapsed"}``;
+    ``collapsed`` lists layers with nothing kept (the network then computes a
+    constant), and a warning says so unless ``warn=False``.
+    """
+    masks = get_masks(model_or_masks) if isinstance(model_or_masks, nn.Module) else model_or_masks
+    layers, total, kept = {}, 0, 0
+    for name, m in masks.items():
+        n, k = m.numel(), int(m.bool().sum())
+        layers[name] = {"total": n, "kept": k, "sparsity": 1.0 - k / n}
+        total += n
+        kept += k
+    collapsed = [n for n, r in layers.items() if r["kept"] == 0]
+    if collapsed and warn:
+        warnings.warn(f"layer collapse: no weight kept in {', '.join(collapsed)}", RuntimeWarning,
+                      stacklevel=2)
+    return {"layers": layers, "total": total, "kept": kept,
+            "sparsity": 1.0 - kept / total if total else 0.0, "collapsed": collapsed}
+
+
+def mask_overlap(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> float:
+    """Fraction of entries on which two masks agree (kept in both or removed in both)."""
+    if set(a) != set(b):
+        raise ValueError("the two masks name different parameters")
+    same = sum(int((a[n].bool() == b[n].bool().to(a[n].device)).sum()) for n in a)
+    return same / sum(a[n].numel() for n in a)
+
+
+def dense_state_dict(model: nn.Module) -> dict:
+    """The model's state in the unpruned layout: ``weight = weight_orig * weight_mask``, no masks.
+
+    Tensors are detached CPU copies; ``load_state_dict`` of an unpruned model of
+    the same architecture accepts it.
+    """
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    for name, module in prunable_layers(model).items():
+        if hasattr(module, "weight_mask"):
+            prefix = name[: -len("weight")]
+            state[name] = state.pop(prefix + "weight_orig") * state.pop(prefix + "weight_mask")
+    return state

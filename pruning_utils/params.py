@@ -1,0 +1,156 @@
+"""Parameter schemas and validation for chapters and the command line.
+
+A schema maps each parameter name to a :class:`Spec`. :func:`validate` fills in
+defaults, rejects unknown names, and raises a :class:`ValueError` that names the
+parameter, the offending value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+__all__ = ["Spec", "Int", "Float", "Choice", "Bool", "Str", "FloatList", "validate"]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One parameter: its type, its default and its allowed range or choices."""
+
+    kind: str  # "int", "float", "choice", "bool", "str", "float_list", "int_or_none"
+    default: Any = None
+    low: float | None = None
+    high: float | None = None
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+    choices: tuple = field(default_factory=tuple)
+    allow_none: bool = False
+    min_len: int = 1
+    help: str = ""
+
+    def allowed(self) -> str:
+        """Words that say what values are allowed."""
+        if self.kind == "choice":
+            text = "one of " + ", ".join(repr(c) for c in self.choices)
+        elif self.kind == "bool":
+            text = "True or False"
+        elif self.kind == "str":
+            text = "a string"
+        else:
+            what = {"int": "an integer", "float": "a number",
+                    "float_list": ("a non-empty list of numbers" if self.min_len > 0
+                                   else "a list of numbers")}[self.kind]
+            lo = "" if self.low is None else (f"{self.low} <= " if self.low_inclusive else f"{self.low} < ")
+            hi = "" if self.high is None else (f" <= {self.high}" if self.high_inclusive else f" < {self.high}")
+            if lo or hi:
+                item = "each x" if self.kind == "float_list" else "x"
+                text = f"{what} with {lo}{item}{hi}"
+            else:
+                text = what
+        if self.allow_none:
+            text += ", or None"
+        return text
+
+
+def Int(default, low=None, high=None, allow_none=False, help=""):
+    return Spec("int", default, low, high, allow_none=allow_none, help=help)
+
+
+def Float(default, low=None, high=None, low_inclusive=True, high_inclusive=True,
+          allow_none=False, help=""):
+    return Spec("float", default, low, high, low_inclusive, high_inclusive,
+                allow_none=allow_none, help=help)
+
+
+def Choice(default, choices: Sequence, help=""):
+    return Spec("choice", default, choices=tuple(choices), help=help)
+
+
+def Bool(default, help=""):
+    return Spec("bool", default, help=help)
+
+
+def Str(default, allow_none=False, help=""):
+    return Spec("str", default, allow_none=allow_none, help=help)
+
+
+def FloatList(default, low=None, high=None, low_inclusive=True, high_inclusive=True, min_len=1,
+              help=""):
+    return Spec("float_list", tuple(default), low, high, low_inclusive, high_inclusive,
+                min_len=min_len, help=help)
+
+
+def _in_range(x: float, spec: Spec) -> bool:
+    if isinstance(x, float) and not math.isfinite(x):
+        return False
+    if spec.low is not None and (x < spec.low or (x == spec.low and not spec.low_inclusive)):
+        return False
+    if spec.high is not None and (x > spec.high or (x == spec.high and not spec.high_inclusive)):
+        return False
+    return True
+
+
+def _check_one(name: str, value: Any, spec: Spec) -> Any:
+    def bad():
+        return ValueError(f"parameter {name!r} = {value!r} is not allowed; expected {spec.allowed()}")
+
+    if value is None:
+        if spec.allow_none:
+            return None
+        raise bad()
+    if spec.kind == "bool":
+        if not isinstance(value, bool):
+            raise bad()
+        return value
+    if spec.kind == "choice":
+        if value not in spec.choices:
+            raise bad()
+        return value
+    if spec.kind == "str":
+        if not isinstance(value, str):
+            raise bad()
+        return value
+    if spec.kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int) or not _in_range(value, spec):
+            raise bad()
+        return int(value)
+    if spec.kind == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not _in_range(float(value), spec):
+            raise bad()
+        return float(value)
+    if spec.kind == "float_list":
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) < spec.min_len:
+            raise bad()
+        out = []
+        for v in value:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not _in_range(float(v), spec):
+                raise bad()
+            out.append(float(v))
+        return tuple(out)
+    raise TypeError(f"unknown spec kind {spec.kind!r}")  # a schema bug, not a user error
+
+
+def validate(params: Mapping[str, Any] | None, schema: Mapping[str, Spec]) -> dict:
+    """Check ``params`` against ``schema`` and return them with defaults filled in.
+
+    Raises ``ValueError`` naming the parameter, its value and what is allowed; an
+    unknown name is rejected with the list of known ones.
+    """
+    params = dict(params or {})
+    unknown = sorted(set(params) - set(schema))
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {', '.join(map(repr, unknown))}; "
+                         f"known parameters are: {', '.join(sorted(schema))}")
+    out = {}
+    for name, spec in schema.items():
+        value = params.get(name, spec.default)
+        out[name] = _check_one(name, value, spec)
+    return out
+
+
+def describe(schema: Mapping[str, Spec]) -> str:
+    """A plain-text table of a schema: name, default, allowed values, help."""
+    rows = [f"{n}: default {s.default!r}; {s.allowed()}" + (f" -- {s.help}" if s.help else "")
+            for n, s in schema.items()]
+    return "\n".join(rows)
