@@ -155,7 +155,11 @@ def _crop_flip(x: torch.Tensor, params: torch.Tensor, pad: int = 4) -> torch.Ten
     cols = torch.where(flip[:, None], cols.flip(1), cols)
     idx_b = torch.arange(b, device=x.device)[:, None, None]
     out = xp[idx_b, :, rows[:, :, None], cols[:, None, :]]  # (b, h, w, c)
-    return out.permute(0, 3, 1, 2).contiguous(memory_format=torch.preserve_format)
+    # keep the batch's memory format (channels-last on GPU conv nets, else contiguous);
+    # ``contiguous`` does not accept ``torch.preserve_format``
+    channels_last = not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    return out.permute(0, 3, 1, 2).contiguous(memory_format=fmt)
 
 
 def _epoch_plan(config: TrainConfig, epoch: int, n: int, device, augment: bool):
@@ -215,6 +219,8 @@ def train(model: nn.Module, data, config: TrainConfig | None = None, *, test_dat
     ``train_loss`` (mean over the steps since the previous record), and with ``test_data``,
     ``test_loss`` and ``test_accuracy``.
     """
+    if isinstance(optimizer, str):  # the config field ``optimizer="sgd"|"adam"``, given as an override
+        overrides["optimizer"], optimizer = optimizer, None
     config = (config or TrainConfig()).replace(**overrides) if overrides else (config or TrainConfig())
     _check_data(data, "data")
     if test_data is not None:

@@ -1,0 +1,95 @@
+"""Command line: ``python -m pruning_utils reproduce <chapter> --profile <name>``.
+
+``reproduce`` runs a chapter's experiment headless and writes
+``results/<chapter>/<profile>.json`` with provenance; checkpoints go to
+``runs/<chapter>/<profile>/`` so an interrupted run resumes where it stopped.
+``download`` fetches a torchvision dataset; ``list`` shows chapters, profiles
+and parameters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+import time
+from pathlib import Path
+
+from .experiments import EXPERIMENTS, get_experiment
+from .params import describe, validate
+from .provenance import provenance, write_result
+
+__all__ = ["main"]
+
+
+def _parse_set(items):
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise SystemExit(f"--set expects key=value, got {item!r}")
+        k, v = item.split("=", 1)
+        try:
+            out[k] = ast.literal_eval(v)
+        except (ValueError, SyntaxError):
+            out[k] = v  # a bare string
+    return out
+
+
+def reproduce(chapter: str, profile: str = "default", overrides=None, out_dir="results",
+              run_root="runs", device=None) -> Path:
+    """Run one chapter's experiment for a profile; return the path of the JSON written."""
+    exp = get_experiment(chapter)
+    name = exp.__name__.rsplit(".", 1)[-1]
+    if profile not in exp.PROFILES:
+        raise ValueError(f"profile {profile!r} is not defined for {name}; expected one of "
+                         f"{', '.join(exp.PROFILES)}")
+    params = {**exp.PROFILES[profile], **(overrides or {})}
+    if device is not None:
+        params["device"] = device
+    if "run_dir" in exp.SCHEMA and params.get("run_dir") is None:
+        params["run_dir"] = str(Path(run_root) / name / profile)
+    params = validate(params, exp.SCHEMA)
+    t0 = time.perf_counter()
+    result = exp.run(**params)
+    wall = time.perf_counter() - t0
+    path = Path(out_dir) / name / f"{profile}.json"
+    write_result(path, result, provenance(params, str(result.get("device", params.get("device"))), wall))
+    return path
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m pruning_utils", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("reproduce", help="run a chapter's experiment and store the result")
+    r.add_argument("chapter", help=f"one of {', '.join(EXPERIMENTS)}")
+    r.add_argument("--profile", default="default")
+    r.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one parameter")
+    r.add_argument("--device", default=None, help="auto, cpu or cuda")
+    r.add_argument("--out", default="results", help="results folder (default: results)")
+    r.add_argument("--runs", default="runs", help="checkpoint folder (default: runs)")
+    d = sub.add_parser("download", help="download a torchvision dataset")
+    d.add_argument("dataset")
+    d.add_argument("--root", default=None)
+    sub.add_parser("list", help="chapters, profiles and parameters")
+    args = ap.parse_args(argv)
+
+    try:
+        if args.command == "reproduce":
+            path = reproduce(args.chapter, args.profile, _parse_set(args.set), args.out, args.runs,
+                             args.device)
+            print(f"wrote {path}")
+        elif args.command == "download":
+            from .data import load_dataset
+            for train in (True, False):
+                x, _ = load_dataset(args.dataset, train=train, root=args.root, download=True)
+                print(f"{args.dataset} {'train' if train else 'test'}: {tuple(x.shape)}")
+        else:
+            for name in EXPERIMENTS:
+                exp = get_experiment(name)
+                print(f"{name}: profiles {', '.join(exp.PROFILES)}")
+                print("  " + describe(exp.SCHEMA).replace("\n", "\n  "))
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,42 @@
+"""One house style for every figure in the book."""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+
+
+__all__ = ["use_style", "METHOD_STYLE", "remaining_axis"]
+
+# One colour and marker per method, the same in every chapter.
+METHOD_STYLE = {
+    "dense": {"color": "black", "marker": "", "label": "dense"},
+    "imp": {"color": "#1b6ca8", "marker": "o", "label": "IMP (rewind)"},
+    "oneshot": {"color": "#e08a00", "marker": "s", "label": "one-shot magnitude"},
+    "random": {"color": "#8c8c8c", "marker": "^", "label": "random"},
+    "kmp": {"color": "#2a9d8f", "marker": "D", "label": "KMP"},
+    "gmp": {"color": "#1b6ca8", "marker": "o", "label": "GMP"},
+}
+
+
+def use_style():
+    """Apply the book's matplotlib style (call once per notebook)."""
+    mpl.rcParams.update({
+        "figure.figsize": (6.4, 4.0), "figure.dpi": 110, "savefig.dpi": 150,
+        "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False,
+        "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 9, "legend.frameon": False,
+        "lines.linewidth": 1.6, "lines.markersize": 4.5,
+    })
+
+
+def remaining_axis(ax, sparsities):
+    """Put "percent of weights remaining" on a log x-axis, denser networks on the left."""
+    remaining = [100.0 * (1.0 - s) for s in sparsities]
+    ax.set_xscale("log")
+    ax.invert_xaxis()
+    ticks = [100, 50, 20, 10, 5, 2, 1, 0.5, 0.2, 0.1]
+    lo = min(remaining)
+    ax.set_xticks([t for t in ticks if t >= lo * 0.8])
+    ax.get_xaxis().set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_xlabel("weights remaining (%)")
+    return remaining
+

@@ -1,0 +1,70 @@
+"""Where a result came from: commit, versions, device, wall time, parameters.
+
+Every file under ``results/`` is written by :func:`write_result`, so a stored
+number always carries the run that produced it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import torch
+
+from .store import atomic_write_text
+
+__all__ = ["provenance", "write_result", "git_commit"]
+
+_PACKAGES = ("torch", "torchvision", "numpy", "scipy", "scikit-learn", "mlxtend", "pruning_utils")
+
+
+def git_commit(cwd=None) -> dict:
+    """``{"commit": sha or None, "dirty": bool or None}`` of the repository around ``cwd``."""
+    cwd = cwd or Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True,
+                             timeout=10).stdout.strip() or None
+        status = subprocess.run(["git", "status", "--porcelain"], cwd=cwd,
+                                capture_output=True, text=True, timeout=10)
+        dirty = bool(status.stdout.strip()) if status.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        sha, dirty = None, None
+    return {"commit": sha, "dirty": dirty}
+
+
+def _versions() -> dict:
+    out = {"python": platform.python_version()}
+    for p in _PACKAGES:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            out[p] = None
+    return out
+
+
+def _device(device: str) -> dict:
+    info = {"requested": device, "cpu": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
+    if torch.cuda.is_available():
+        info["cuda"] = torch.version.cuda
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def provenance(params: dict, device: str, wall_time_s: float) -> dict:
+    return {**git_commit(), "versions": _versions(), "device": _device(device),
+            "platform": platform.platform(), "argv": sys.argv,
+            "finished_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "wall_time_s": wall_time_s, "parameters": params}
+
+
+def write_result(path, result: dict, prov: dict):
+    """Write ``{"result": ..., "provenance": ...}`` as JSON, atomically."""
+    atomic_write_text(path, json.dumps({"result": result, "provenance": prov}, indent=1, sort_keys=True,
+                                       default=float))

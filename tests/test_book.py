@@ -1,0 +1,129 @@
+"""The book's structure: notebooks and their twins, configs, the HTML build."""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+import subprocess
+import sys
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _config():
+    return yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def test_chapters_exist():
+    assert [p.stem for p in CHAPTERS][:1] == ["00_foundations"]
+
+
+@pytest.mark.parametrize("nb_path", CHAPTERS, ids=lambda p: p.stem)
+def test_twin_in_sync(nb_path):
+    """The .ipynb and its py:percent twin hold the same cells (sources and types)."""
+    py = nb_path.with_suffix(".py")
+    assert py.exists(), f"{py.name} missing: run `make sync-notebooks`"
+    a, b = jupytext.read(nb_path), jupytext.read(py)
+    cells_a = [(c.cell_type, c.source.strip()) for c in a.cells]
+    cells_b = [(c.cell_type, c.source.strip()) for c in b.cells]
+    assert cells_a == cells_b, f"{nb_path.name} and {py.name} differ: run `make sync-notebooks`"
+
+
+@pytest.mark.parametrize("nb_path", CHAPTERS, ids=lambda p: p.stem)
+def test_notebook_committed_executed(nb_path):
+    nb = nbformat.read(nb_path, as_version=4)
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code and all(c.get("execution_count") for c in code), "commit the chapter executed"
+    errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, errors
+    assert any("NBVAL_CHECK_OUTPUT" in c.source and c.get("outputs") for c in code), \
+        "a chapter prints its claim in a # NBVAL_CHECK_OUTPUT cell"
+    assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {})
+               for c in code for o in c.get("outputs", [])), "a chapter has at least one figure"
+
+
+@pytest.mark.parametrize("nb_path", CHAPTERS, ids=lambda p: p.stem)
+def test_parameters_cell_is_literals(nb_path):
+    """Papermill injects after the `parameters` cell, so it must hold literal assignments only."""
+    nb = nbformat.read(nb_path, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1
+    for stmt in ast.parse(tagged[0].source).body:
+        assert isinstance(stmt, ast.Assign) and isinstance(stmt.value, (ast.Constant, ast.Tuple, ast.List)), \
+            ast.unparse(stmt)
+        ast.literal_eval(stmt.value)
+
+
+@pytest.mark.parametrize("nb_path", CHAPTERS, ids=lambda p: p.stem)
+def test_repository_url_in_one_place(nb_path):
+    """Badge and install cell carry _config.yml's URL (`make set-repo` rewrites them)."""
+    url = _config()["repository"]["url"].rstrip("/")
+    text = nb_path.read_text()
+    slug = url.split("github.com/")[1]
+    assert f"git+{url}" in text
+    assert f"colab.research.google.com/github/{slug}/blob/main/chapters/{nb_path.name}" in text
+    others = set(re.findall(r"github\.com/([\w.-]+/[\w.-]+?)(?:/|\"|\.git)", text)) - {slug}
+    assert not others, f"other repository URLs in {nb_path.name}: {others}"
+
+
+def _requirements(spec_list):
+    return sorted(re.sub(r"\s+", "", s) for s in spec_list)
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = set(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        wanted |= set(extra)
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+    listed = [p for p in pip if not p.startswith("-e")]
+    assert _requirements(listed) == _requirements(wanted)
+
+
+def test_readme_names_the_two_commands():
+    text = (ROOT / "README.md").read_text()
+    assert "make book" in text and "make test" in text
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in ci
+
+
+def test_toc_lists_every_chapter():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    for nb in CHAPTERS:
+        assert f"chapters/{nb.stem}" in files
+
+
+@pytest.mark.skipif(shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) is None,
+                    reason="jupyter-book not installed")
+def test_book_builds_from_committed_outputs(tmp_path):
+    """HTML from the committed outputs, no execution: a broken toc, citation or
+    cross-reference fails here (-W turns warnings into errors, -n checks references)."""
+    cfg = _config()
+    cfg["execute"]["execute_notebooks"] = "off"
+    alt = tmp_path / "_config.yml"
+    alt.write_text(yaml.safe_dump(cfg))
+    jb = str(Path(sys.executable).parent / "jupyter-book")
+    proc = subprocess.run([jb, "build", str(ROOT), "--config", str(alt), "--path-output", str(tmp_path),
+                           "-W", "-n", "--keep-going", "--quiet"],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    html = tmp_path / "_build" / "html"
+    assert (html / "intro.html").exists()
+    page = (html / "chapters" / "00_foundations.html").read_text()
+    assert "colab.research.google.com" in page  # the launch button
+    assert "IMP holds accuracy to a higher sparsity than random pruning" in page
