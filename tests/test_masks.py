@@ -35,7 +35,7 @@ def removed_count(masks):
 # exact counts
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, database=None)
 @given(shapes=st.lists(st.lists(st.integers(1, 7), min_size=1, max_size=3), min_size=1, max_size=4),
        sparsity=st.floats(0.0, 1.0, exclude_max=True),
        seed=st.integers(0, 2**16),

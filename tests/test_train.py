@@ -280,6 +280,10 @@ def test_crop_flip_shapes_and_semantics():
     x = torch.arange(2 * 3 * 6 * 5, dtype=torch.float32).view(2, 3, 6, 5)
     ident = torch.tensor([[4, 4, 0], [4, 4, 0]])
     assert torch.equal(_crop_flip(x, ident), x)
+    assert _crop_flip(x, ident).is_contiguous()
+    xcl = x.contiguous(memory_format=torch.channels_last)  # the layout train() uses for conv nets on GPU
+    out = _crop_flip(xcl, ident)
+    assert torch.equal(out, x) and out.is_contiguous(memory_format=torch.channels_last)
     flip = torch.tensor([[4, 4, 1], [4, 4, 0]])
     out = _crop_flip(x, flip)
     assert torch.equal(out[0], x[0].flip(-1)) and torch.equal(out[1], x[1])
