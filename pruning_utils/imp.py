@@ -167,7 +167,9 @@ def run_imp(model: nn.Module, train_data, test_data, train_config: TrainConfig,
         meta = {"imp": {k_: v for k_, v in asdict(imp_config).items() if k_ != "rounds"},
                 "train": {k_: v for k_, v in train_config.to_dict().items() if k_ != "progress"},
                 "init_fingerprint": _fingerprint(init_state),
-                "train_examples": int(train_data[0].shape[0])}
+                "train_data_fingerprint": _fingerprint({"x": train_data[0], "y": train_data[1]}),
+                "test_data_fingerprint": _fingerprint({"x": test_data[0], "y": test_data[1]}),
+                "scores_fn": f"{getattr(scores_fn, '__module__', '?')}.{getattr(scores_fn, '__qualname__', repr(scores_fn))}"}
         meta_path = run_dir / "config.json"
         if meta_path.exists():
             old = json.loads(meta_path.read_text())

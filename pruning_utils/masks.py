@@ -64,7 +64,8 @@ def masks_from_scores(scores: Mapping[str, torch.Tensor], sparsity: float, scope
     deterministically: among equal scores the entry that comes first (layer
     order of ``scores``, then row-major position) is removed first.
     ``current``: masks already in force; their removed entries stay removed
-    (scored ``-inf``), as iterative pruning needs.
+    (scored ``-inf``), as iterative pruning needs; a ``sparsity`` that would
+    remove fewer entries than ``current`` already does is an error.
     Returns ``{name: bool tensor}``, ``True`` = kept, on the scores' devices.
     """
     _check_scores(scores)
@@ -81,6 +82,18 @@ def masks_from_scores(scores: Mapping[str, torch.Tensor], sparsity: float, scope
             s = torch.where(current[n].reshape(-1).to(s.device).bool(), s,
                             torch.full_like(s, -float("inf")))
         flat[n] = s
+    if current is not None:
+        # never bring back what is already removed: the target must remove at least as much
+        groups = [names] if scope == "global" else [[n] for n in names]
+        for group in groups:
+            size = sum(flat[n].numel() for n in group)
+            k = int(round(sparsity * size))
+            gone = sum(int((~current[n].bool()).sum()) for n in group)
+            if gone > k:
+                where = "in total" if scope == "global" else f"in {group[0]!r}"
+                raise ValueError(f"parameter 'sparsity' = {sparsity} removes {k} entries {where}, but "
+                                 f"'current' already removes {gone}; expected a sparsity at least "
+                                 f"as high as the current one")
     masks = {}
     if scope == "global":
         device = flat[names[0]].device

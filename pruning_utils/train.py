@@ -79,6 +79,10 @@ class TrainConfig:
             object.__setattr__(self, k, v)
 
     def replace(self, **changes) -> "TrainConfig":
+        unknown = sorted(set(changes) - set(TRAIN_SCHEMA))
+        if unknown:
+            raise ValueError(f"unknown parameter(s) {', '.join(map(repr, unknown))}; "
+                             f"known parameters are: {', '.join(sorted(TRAIN_SCHEMA))}")
         return replace(self, **changes)
 
     def to_dict(self) -> dict:

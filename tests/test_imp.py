@@ -12,6 +12,16 @@ from pruning_utils.masks import dense_state_dict
 from pruning_utils.models import build_model
 from pruning_utils.train import Callback, TrainConfig, lr_at, train
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny models: one thread is as fast, and far faster when other jobs share the CPU."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 SYN = dict(n=256, dim=20, classes=4, separation=3.0, seed=0)
 N_WEIGHTS = 20 * 32 + 32 * 16 + 16 * 4
 TCFG = TrainConfig(epochs=2, batch_size=32, lr=0.05, momentum=0.9, weight_decay=5e-4, seed=0)
@@ -184,6 +194,10 @@ def test_interrupt_during_round_0(data, baseline, tmp_path):
     dict(train_config=TCFG.replace(lr=0.04)),
     dict(model=model(seed=1)),
     dict(train_data=load_dataset("synthetic", **{**SYN, "n": 224})),
+    # same size, other contents: must not resume silently
+    dict(train_data=load_dataset("synthetic", **{**SYN, "seed": 5})),
+    dict(test_data=load_dataset("synthetic", train=False, **{**SYN, "seed": 5})),
+    dict(scores_fn=lambda m: {n: w.abs() + 1 for n, w in dense_state_dict(m).items() if n.endswith("weight")}),
 ])
 def test_run_dir_with_other_config(data, baseline, change):
     tr, te = data
@@ -320,3 +334,14 @@ def test_run_imp_bad_arguments(data):
         run_imp(model(), tr, te, {"epochs": 1}, ICFG)
     with pytest.raises(ValueError, match="imp_config"):
         run_imp(model(), tr, te, TCFG, {"rounds": 1})
+
+
+def test_scores_that_ignore_masks_still_nested(data):
+    """Random scores rank already-removed weights like any other: ``current=`` must keep them out."""
+    from pruning_utils.scores import random_scores
+
+    tr, te = data
+    seeds = iter(range(100))  # fresh scores every round
+    res = run_imp(model(), tr, te, TCFG, ICFG.replace(rounds=3),
+                  scores_fn=lambda net: random_scores(net, next(seeds)))
+    _check_masks(res, 3)

@@ -17,6 +17,15 @@ from pruning_utils.masks import (apply_masks, dense_state_dict, effective_weight
 from pruning_utils.models import build_model, prunable_layers
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny models: one thread is as fast, and far faster when other jobs share the CPU."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def small_mlp(seed=0):
     return build_model("mlp", input_shape=(1, 1, 12), hidden=(10, 8), num_classes=3, seed=seed)
 
@@ -404,3 +413,17 @@ def test_dense_state_dict():
     un = small_mlp()
     st_ = dense_state_dict(un)
     assert all(torch.equal(st_[k], v) for k, v in un.state_dict().items())
+
+
+def test_current_removing_more_than_target_is_an_error():
+    scores = {"a": torch.arange(10.0), "b": torch.arange(10.0)}
+    current = masks_from_scores(scores, 0.5, "global")
+    with pytest.raises(ValueError, match="'sparsity'.*already removes 10"):
+        masks_from_scores(scores, 0.3, "global", current=current)
+    # layer-wise: a layer already sparser than the target is refused too
+    lw = {"a": torch.arange(10.0) < 2, "b": torch.ones(10, dtype=torch.bool)}
+    with pytest.raises(ValueError, match="in 'a'"):
+        masks_from_scores(scores, 0.5, "layerwise", current=lw)
+    # equal to the current sparsity is fine and changes nothing
+    again = masks_from_scores(scores, 0.5, "global", current=current)
+    assert all(torch.equal(again[k], current[k]) for k in scores)

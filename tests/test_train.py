@@ -14,6 +14,16 @@ from pruning_utils.models import build_model, prunable_layers
 from pruning_utils.train import (Callback, TrainConfig, _crop_flip, _epoch_plan, evaluate, lr_at,
                                  train)
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny models: one thread is as fast, and far faster when other jobs share the CPU."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 SYN = dict(n=256, dim=20, classes=4, separation=3.0, seed=0)
 
 
@@ -406,3 +416,8 @@ def test_optimizer_choice(data):
         train(mlp(), data, epochs=1, optimizer="rmsprop")
     train(mlp(), data, TrainConfig(epochs=1, batch_size=64, optimizer="adam", lr=0.01), callbacks=[g])
     assert type(g.opt) is torch.optim.Adam
+
+
+def test_unknown_override_is_a_value_error():
+    with pytest.raises(ValueError, match="unknown parameter.*'epoch'.*known parameters"):
+        TrainConfig().replace(epoch=3)
