@@ -34,7 +34,7 @@ from torch import nn
 from .masks import SCOPES, apply_masks, dense_state_dict, masks_from_scores, sparsity_report
 from .params import Bool, Choice, Float, Int, validate
 from .scores import magnitude_scores
-from .train import Callback, TrainConfig, evaluate, lr_at, train
+from .train import StateRecorder, TrainConfig, evaluate, lr_at, train
 
 __all__ = ["IMPConfig", "run_imp", "train_pruned", "imp_sparsities", "load_round"]
 
@@ -114,21 +114,6 @@ def train_pruned(model: nn.Module, start_state: dict, masks: dict, train_data, t
                           "test_loss": history["test_loss"][-1]}
 
 
-class _Snapshot(Callback):
-    """Callback: keep the dense-layout state at one step."""
-
-    def __init__(self, step):
-        self.step, self.state = step, None
-
-    def on_train_start(self, s):
-        if s.step == self.step:
-            self.state = dense_state_dict(s.model)
-
-    def on_step_end(self, s):
-        if s.step == self.step:
-            self.state = dense_state_dict(s.model)
-
-
 def load_round(run_dir, r: int) -> dict:
     """One saved round of a run: ``round``, ``masks``, ``state`` (trained, dense layout), ``metrics``."""
     return torch.load(Path(run_dir) / f"round_{r:03d}.pt", weights_only=True)
@@ -196,9 +181,9 @@ def run_imp(model: nn.Module, train_data, test_data, train_config: TrainConfig,
             metrics, masks, state = saved["metrics"], saved["masks"], saved["state"]
         elif r == 0:
             net = copy.deepcopy(model)
-            snap = _Snapshot(k)
+            snap = StateRecorder([k])
             train(net, train_data, train_config, test_data=test_data, callbacks=[snap, *callbacks])
-            rewind_state = snap.state
+            rewind_state = snap.states[k]
             ev = evaluate(net, test_data, bf16=train_config.bf16)
             masks = {n: torch.ones_like(w, dtype=torch.bool) for n, w in magnitude_scores(net).items()}
             state = dense_state_dict(net)

@@ -20,9 +20,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .masks import dense_state_dict
 from .params import Bool, Choice, Float, FloatList, Int, validate
 
-__all__ = ["TrainConfig", "Callback", "TrainState", "train", "evaluate", "lr_at", "resolve_device"]
+__all__ = ["TrainConfig", "Callback", "TrainState", "StateRecorder", "train", "evaluate", "lr_at",
+           "resolve_device"]
 
 TRAIN_SCHEMA = {
     "epochs": Int(10, 1, None, help="passes over the training set"),
@@ -121,6 +123,29 @@ class Callback:
 
     def on_train_end(self, state):
         pass
+
+
+class StateRecorder(Callback):
+    """Keep the model's state (unpruned layout, CPU copies) after the given global steps.
+
+    ``states[s]`` is the state after ``s`` optimizer steps (``s = 0``: before any).
+    """
+
+    def __init__(self, steps):
+        self.steps = set(int(s) for s in steps)
+        if any(s < 0 for s in self.steps):
+            raise ValueError(f"parameter 'steps' = {sorted(steps)} is not allowed; expected steps >= 0")
+        self.states = {}
+
+    def _maybe(self, state):
+        if state.step in self.steps:
+            self.states[state.step] = dense_state_dict(state.model)
+
+    def on_train_start(self, state):
+        self._maybe(state)
+
+    def on_step_end(self, state):
+        self._maybe(state)
 
 
 @dataclass

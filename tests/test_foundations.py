@@ -8,28 +8,8 @@ import pytest
 
 from pruning_utils.cli import main, reproduce
 from pruning_utils.experiments import foundations, get_experiment
-from pruning_utils.params import Spec
 
-
-def bad_values(spec: Spec):
-    """Values the spec must reject."""
-    if spec.kind == "choice":
-        return ["no-such-choice", 3]
-    if spec.kind == "bool":
-        return ["yes", 1]
-    if spec.kind == "str":
-        return [5]
-    out = ["ten", True]
-    step = 1 if spec.kind == "int" else 1e-9
-    if spec.low is not None:
-        out.append(spec.low - step if spec.low_inclusive else spec.low)
-    if spec.high is not None:
-        out.append(spec.high + step if spec.high_inclusive else spec.high)
-    if spec.kind == "int":
-        out.append(2.5)
-    else:
-        out.append(float("nan"))
-    return out
+from schema_cases import bad_values
 
 
 CASES = [(name, v) for name, spec in foundations.SCHEMA.items() for v in bad_values(spec)]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import importlib
 
-EXPERIMENTS = {"foundations": "pruning_utils.experiments.foundations"}
-ALIASES = {"00_foundations": "foundations", "00": "foundations"}
+EXPERIMENTS = {"foundations": "pruning_utils.experiments.foundations",
+               "koopman": "pruning_utils.experiments.koopman"}
+ALIASES = {"00_foundations": "foundations", "00": "foundations", "01_koopman": "koopman", "01": "koopman"}
 
 __all__ = ["EXPERIMENTS", "get_experiment"]
 
