@@ -339,7 +339,7 @@ def dmd_decomposition(snapshots, rank=None, *, rtol=None) -> DMD:
     Notes
     -----
     With ``S`` the snapshots and ``M = S S^T`` (float64, accumulated in
-    chunks of :data:`GRAM_CHUNK` columns), ``X^T X = M[:-1, :-1]``,
+    chunks of ``GRAM_CHUNK`` columns), ``X^T X = M[:-1, :-1]``,
     ``X^T Y = M[:-1, 1:]`` and ``X^T x_0 = M[:-1, 0]``. From
     ``X^T X = V Sigma^2 V^T`` (the ``r`` largest) the POD basis is
     ``U = X V Sigma^-1`` (never formed) and the reduced operator
@@ -578,7 +578,7 @@ class SnapshotRecorder(Callback):
     The buffer ``(length, N)`` is allocated once, at construction; recording
     copies into it (no allocation per step beyond the masked product).
     Training must pass through every recorded step: if a run starts after a
-    step still to be recorded, :meth:`on_train_start` raises, since a window
+    step still to be recorded, ``on_train_start`` raises, since a window
     with a gap would break DMD's uniform time step. Steps seen again later
     (e.g. after rewinding) are not recorded twice; :meth:`reset` starts over.
 
