@@ -247,3 +247,17 @@ def test_atomic_write_text(tmp_path):
     atomic_write_text(p, "two")
     assert p.read_text() == "two"
     assert sorted(x.name for x in p.parent.iterdir()) == ["b.txt"]
+
+
+def test_snip_scores_batched_equals_full_batch():
+    from pruning_utils.data import load_dataset
+    from pruning_utils.models import build_model
+    from pruning_utils.scores import snip_scores
+    x, y = load_dataset("synthetic", n=100, dim=20, classes=4)
+    net = build_model("mlp", input_shape=(1, 1, 20), hidden=(16,), num_classes=4, seed=0).double()
+    full = snip_scores(net, x.double(), y)
+    chunked = snip_scores(net, x.double(), y, batch_size=32)  # 32 + 32 + 32 + 4
+    for k in full:
+        assert torch.allclose(full[k], chunked[k], rtol=1e-10, atol=1e-14)
+    with pytest.raises(ValueError, match="'batch_size'"):
+        snip_scores(net, x.double(), y, batch_size=0)

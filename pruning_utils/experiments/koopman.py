@@ -12,8 +12,8 @@ each window:
   network as it was at the window's end and after ``finetune_epochs`` of
   fine-tuning;
 * KGP against gradient pruning (``|theta * dL/dtheta|`` with the gradient of
-  the loss on the whole training set at the window's end): agreement, and
-  accuracy right after pruning.
+  the mean loss over the whole training set at the window's end, in eval
+  mode): agreement, and accuracy right after pruning.
 """
 
 from __future__ import annotations
@@ -135,8 +135,9 @@ def run(**params) -> dict:
         kgp = rec.unflatten(kgp_scores(snaps))
         net = model_fn()
         net.load_state_dict(states.states[last])
-        gp = snip_scores(net, *train_data)
         dense_acc = evaluate(net, test_data)["accuracy"]
+        net.eval()  # the gradient of the network as it is (BatchNorm statistics frozen)
+        gp = snip_scores(net, *train_data, batch_size=1024)
         row = {"first_step": first, "last_step": last, "epoch": last / spe, "dense_accuracy": dense_acc,
                "eigvals": [[float(z.real), float(z.imag)] for z in dec.eigvals.cpu()],
                "rank": int(dec.eigvals.numel()),
