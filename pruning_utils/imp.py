@@ -126,7 +126,8 @@ def run_imp(model: nn.Module, train_data, test_data, train_config: TrainConfig,
     """Iterative pruning of ``model`` (its initialisation; it is not modified).
 
     Returns ``{"rounds": [per-round metrics], "masks": [masks per round],
-    "rewind_state": ..., "dense_state": ...}``. Each round's metrics:
+    "states": [trained state per round, unpruned layout, CPU], "rewind_state": ...,
+    "dense_state": ..., "init_state": ...}``. Each round's metrics:
     ``round``, ``target_sparsity``, ``sparsity`` (achieved), ``kept``,
     ``test_accuracy``, ``test_loss``. ``on_round`` is called with each round's
     metrics as it finishes (also for rounds loaded on resume).
@@ -172,7 +173,7 @@ def run_imp(model: nn.Module, train_data, test_data, train_config: TrainConfig,
         if (run_dir / "rewind.pt").exists():
             rewind_state = torch.load(run_dir / "rewind.pt", weights_only=True)["state"]
 
-    rounds, all_masks = [], []
+    rounds, all_masks, all_states = [], [], []
     dense_state = None
     prev_state = prev_masks = None
     for r in range(imp_config.rounds + 1):
@@ -216,8 +217,9 @@ def run_imp(model: nn.Module, train_data, test_data, train_config: TrainConfig,
             dense_state = state
         rounds.append(metrics)
         all_masks.append(masks)
+        all_states.append(state)
         prev_state, prev_masks = state, masks
         if on_round is not None:
             on_round(metrics)
-    return {"rounds": rounds, "masks": all_masks, "rewind_state": rewind_state,
+    return {"rounds": rounds, "masks": all_masks, "states": all_states, "rewind_state": rewind_state,
             "dense_state": dense_state, "init_state": init_state}

@@ -10,8 +10,10 @@ from __future__ import annotations
 import importlib
 
 EXPERIMENTS = {"foundations": "pruning_utils.experiments.foundations",
-               "koopman": "pruning_utils.experiments.koopman"}
-ALIASES = {"00_foundations": "foundations", "00": "foundations", "01_koopman": "koopman", "01": "koopman"}
+               "koopman": "pruning_utils.experiments.koopman",
+               "topology": "pruning_utils.experiments.topology"}
+ALIASES = {"00_foundations": "foundations", "00": "foundations", "01_koopman": "koopman", "01": "koopman",
+           "05_topology": "topology", "05": "topology"}
 
 __all__ = ["EXPERIMENTS", "get_experiment"]
 
