@@ -65,7 +65,9 @@ def masks_from_scores(scores: Mapping[str, torch.Tensor], sparsity: float, scope
     order of ``scores``, then row-major position) is removed first.
     ``current``: masks already in force; their removed entries stay removed
     (scored ``-inf``), as iterative pruning needs; a ``sparsity`` that would
-    remove fewer entries than ``current`` already does is an error.
+    remove fewer entries than ``current`` already does is an error. A score of
+    ``+inf`` protects its entry: a ``sparsity`` that would have to remove a
+    protected entry is an error too.
     Returns ``{name: bool tensor}``, ``True`` = kept, on the scores' devices.
     """
     _check_scores(scores)
@@ -94,6 +96,17 @@ def masks_from_scores(scores: Mapping[str, torch.Tensor], sparsity: float, scope
                 raise ValueError(f"parameter 'sparsity' = {sparsity} removes {k} entries {where}, but "
                                  f"'current' already removes {gone}; expected a sparsity at least "
                                  f"as high as the current one")
+    # +inf marks an entry that must be kept (a protected edge): never remove one
+    groups = [names] if scope == "global" else [[n] for n in names]
+    for group in groups:
+        size = sum(flat[n].numel() for n in group)
+        k = int(round(sparsity * size))
+        removable = sum(int((flat[n] != float("inf")).sum()) for n in group)
+        if k > removable:
+            where = "in total" if scope == "global" else f"in {group[0]!r}"
+            raise ValueError(f"parameter 'sparsity' = {sparsity} removes {k} entries {where}, but only "
+                             f"{removable} are not protected by a +inf score; expected a sparsity of at "
+                             f"most {removable / size:.6f}")
     masks = {}
     if scope == "global":
         device = flat[names[0]].device

@@ -565,11 +565,10 @@ def mst_preserving_scores(model: nn.Module, per_layer: bool = False) -> dict:
     Krzyston's modified IMP); for ``per_layer=True`` use
     ``functools.partial(mst_preserving_scores, per_layer=True)``.
 
-    The forest is only safe while the target sparsity stays at or below
-    :func:`prunability_bound` of the scored network: a target that must
-    remove more entries than there are finite scores makes
-    ``masks_from_scores`` remove ``+inf`` entries too (the first ones in
-    layer and row-major order), silently. Check the target against the bound.
+    The forest can only be kept while the target sparsity stays at or below
+    :func:`prunability_bound` of the scored network: past it,
+    ``masks_from_scores`` refuses (``ValueError``) rather than cut a
+    ``+inf`` entry.
 
     Parameters
     ----------

@@ -427,3 +427,14 @@ def test_current_removing_more_than_target_is_an_error():
     # equal to the current sparsity is fine and changes nothing
     again = masks_from_scores(scores, 0.5, "global", current=current)
     assert all(torch.equal(again[k], current[k]) for k in scores)
+
+
+def test_plus_inf_scores_are_protected():
+    inf = float("inf")
+    scores = {"a": torch.tensor([inf, 1.0, 2.0, inf]), "b": torch.tensor([0.5, inf])}
+    m = masks_from_scores(scores, 0.5, "global")  # removes 3 of the 3 finite entries
+    assert m["a"].tolist() == [True, False, False, True] and m["b"].tolist() == [False, True]
+    with pytest.raises(ValueError, match="'sparsity'.*only 3 are not protected"):
+        masks_from_scores(scores, 0.67, "global")  # would remove 4
+    with pytest.raises(ValueError, match="in 'a'"):
+        masks_from_scores(scores, 0.9, "layerwise")  # 'a' has two removable entries, must remove 4

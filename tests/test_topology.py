@@ -313,8 +313,8 @@ def test_tree_masks_per_layer_vs_whole(lenet):
 
 
 def test_scores_at_and_above_the_bound(lenet):
-    """At the bound exactly the forest survives; one entry more and masks_from_scores silently
-    removes a +inf (tree) entry: the caller must stay at or below the bound."""
+    """At the bound exactly the forest survives; one entry more would have to cut a +inf (tree)
+    entry, which masks_from_scores refuses; cutting one by hand changes the diagram."""
     scores = mst_preserving_scores(lenet)
     tree = tree_masks(lenet)
     assert all(bool(torch.isinf(scores[n][tree[n]]).all()) for n in tree)
@@ -323,7 +323,16 @@ def test_scores_at_and_above_the_bound(lenet):
     at = masks_from_scores(scores, bound)
     assert tree_edges_kept(tree, at) == 1.0
     assert all(torch.equal(at[n], tree[n]) for n in tree)
-    above = masks_from_scores(scores, bound + 1.0 / 266200)
+    with pytest.raises(ValueError, match="'sparsity'.*protected by a \\+inf score"):
+        masks_from_scores(scores, bound + 1.0 / 266200)
+    # the same step done by hand: drop the weakest tree edge as well
+    lenet_weights = effective_weights(lenet)
+    above = {n: m.clone() for n, m in at.items()}
+    tree_vals = [(float(lenet_weights[n].abs()[tree[n]].min()), n) for n in tree]
+    _, weakest_layer = min(tree_vals)
+    w = lenet_weights[weakest_layer].abs()
+    pos = torch.where(tree[weakest_layer], w, torch.full_like(w, float("inf"))).argmin()
+    above[weakest_layer].view(-1)[pos] = False
     assert tree_edges_kept(tree, above) == pytest.approx(1 - 1 / 1193)
     net = build_model("lenet300100", seed=0)
     base = zeroth_order_diagram(net, "mst")
