@@ -12,6 +12,7 @@ recomputed as their product before every forward pass. So ``state_dict``,
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from typing import Mapping
 
@@ -29,7 +30,7 @@ SCOPES = ("global", "layerwise")
 
 
 def check_sparsity(sparsity, name: str = "sparsity") -> float:
-    if isinstance(sparsity, bool) or not isinstance(sparsity, (int, float)) or not (0.0 <= sparsity < 1.0):
+    if isinstance(sparsity, bool) or not isinstance(sparsity, numbers.Real) or not (0.0 <= sparsity < 1.0):
         raise ValueError(f"parameter {name!r} = {sparsity!r} is not allowed; "
                          f"expected a fraction removed with 0 <= {name} < 1")
     return float(sparsity)
@@ -208,6 +209,8 @@ def mask_overlap(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -
     """Fraction of entries on which two masks agree (kept in both or removed in both)."""
     if set(a) != set(b):
         raise ValueError("the two masks name different parameters")
+    if not a:
+        raise ValueError("parameters 'a' and 'b' are empty; expected masks of at least one parameter")
     same = sum(int((a[n].bool() == b[n].bool().to(a[n].device)).sum()) for n in a)
     return same / sum(a[n].numel() for n in a)
 

@@ -220,7 +220,7 @@ def build_model(name: str, input_shape=(1, 28, 28), num_classes: int = 10, seed=
     if not isinstance(name, str) or _ALIASES.get(name.lower(), name.lower()) not in MODELS:
         raise ValueError(f"parameter 'name' = {name!r} is not allowed; expected one of {', '.join(MODELS)}")
     name = _ALIASES.get(name.lower(), name.lower())
-    if len(tuple(input_shape)) != 3 or any((not isinstance(d, int)) or d < 1 for d in input_shape):
+    if len(tuple(input_shape)) != 3 or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in input_shape):
         raise ValueError(f"parameter 'input_shape' = {input_shape!r} is not allowed; "
                          f"expected (C, H, W), three positive integers")
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:

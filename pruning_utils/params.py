@@ -104,7 +104,9 @@ def _check_one(name: str, value: Any, spec: Spec) -> Any:
             raise bad()
         return value
     if spec.kind == "choice":
-        if value not in spec.choices:
+        # 1 == True in Python: a bool matches only a bool, anything else only a non-bool
+        if not any((value is c) if isinstance(c, bool) or isinstance(value, bool) else value == c
+                   for c in spec.choices):
             raise bad()
         return value
     if spec.kind == "str":

@@ -438,3 +438,11 @@ def test_plus_inf_scores_are_protected():
         masks_from_scores(scores, 0.67, "global")  # would remove 4
     with pytest.raises(ValueError, match="in 'a'"):
         masks_from_scores(scores, 0.9, "layerwise")  # 'a' has two removable entries, must remove 4
+
+
+def test_numpy_sparsity_and_empty_overlap():
+    import numpy as np
+    scores = {"a": torch.arange(10.0)}
+    assert int((~masks_from_scores(scores, np.float32(0.3))["a"]).sum()) == 3
+    with pytest.raises(ValueError, match="empty"):
+        mask_overlap({}, {})

@@ -261,3 +261,12 @@ def test_snip_scores_batched_equals_full_batch():
         assert torch.allclose(full[k], chunked[k], rtol=1e-10, atol=1e-14)
     with pytest.raises(ValueError, match="'batch_size'"):
         snip_scores(net, x.double(), y, batch_size=0)
+
+
+def test_choice_does_not_confuse_bools_and_ints():
+    from pruning_utils.params import Choice, validate
+    schema = {"bf16": Choice("auto", ("auto", True, False)), "k": Choice(1, (1, 2))}
+    assert validate({"bf16": True}, schema)["bf16"] is True
+    for bad in ({"bf16": 1}, {"bf16": 0}, {"k": True}):
+        with pytest.raises(ValueError, match="expected one of"):
+            validate(bad, schema)
