@@ -48,8 +48,8 @@ if importlib.util.find_spec("pruning_utils") is None:  # Colab: install the book
 # 4. measure, on real data, how much KMP and GMP agree early, midway and late in
 #    training, and what that does to accuracy.
 #
-# **Time:** about 30 minutes to read; the experiments run in about a minute and
-# a half on a 2-core CPU.
+# **Time:** about 30 minutes to read; the experiments run in under a minute on
+# a 2-core CPU.
 #
 # **Paper:** W. T. Redman, M. Fonoberova, R. Mohr, I. G. Kevrekidis and I. Mezić,
 # *An Operator Theoretic View on Pruning Deep Neural Networks*, ICLR 2022
