@@ -354,19 +354,16 @@ print("IMP holds accuracy to a higher sparsity than random pruning:", imp_reach 
 # when a run has produced it.
 
 # %%
-import json
-from pathlib import Path
+from pruning_utils.provenance import describe_provenance, read_result
 
-stored = Path("..") / "results" / "foundations" / "paper.json"
-if stored.exists():
-    data = json.loads(stored.read_text())
-    res, prov = data["result"], data["provenance"]
-    print(f"paper profile: commit {prov['commit']}, device {prov['device']}, "
-          f"{prov['wall_time_s'] / 60:.1f} min")
+stored = read_result("foundations", "paper", results_dir="../results")
+if stored is None:
+    print("No paper-scale result stored yet: run the command above on a GPU machine.")
+else:
+    res = stored["result"]
+    print("paper profile:", describe_provenance(stored["provenance"]))
     for m in foundations.METHODS:
         print(f"  {m:8s} first falls 1 point below dense at {res['first_sparsity_below'][m]}")
-else:
-    print("No paper-scale result stored yet: run the command above on a GPU machine.")
 
 # %% [markdown]
 # ## Exercises

@@ -454,21 +454,18 @@ for name, wname in panels:
 # below shows them once a run has produced them.
 
 # %%
-import json
-from pathlib import Path
+from pruning_utils.provenance import describe_provenance, read_result
 
 for prof in ("paper", "paper_resnet20"):
-    stored = Path("..") / "results" / "koopman" / f"{prof}.json"
-    if stored.exists():
-        data = json.loads(stored.read_text())
-        res, prov = data["result"], data["provenance"]
-        print(f"{prof}: {res['model']} on {res['dataset']}, commit {prov['commit']}, "
-              f"{prov['wall_time_s'] / 60:.1f} min")
-        for wname, h in res["headline"].items():
-            print(f"  {wname:5s}: KMP/GMP agreement {h['kmp_gmp_agreement']:.4f}, "
-                  f"KGP/GP agreement {h['kgp_gp_agreement']:.4f}")
-    else:
+    stored = read_result("koopman", prof, results_dir="../results")
+    if stored is None:
         print(f"{prof}: no paper-scale result stored yet; run the command above on a GPU machine.")
+        continue
+    res = stored["result"]
+    print(f"{prof}: {res['model']} on {res['dataset']},", describe_provenance(stored["provenance"]))
+    for wname, h in res["headline"].items():
+        print(f"  {wname:5s}: KMP/GMP agreement {h['kmp_gmp_agreement']:.4f}, "
+              f"KGP/GP agreement {h['kgp_gp_agreement']:.4f}")
 
 # %% [markdown]
 # ## Exercises

@@ -384,17 +384,15 @@ plt.show()
 # edges.
 
 # %%
-import json
-from pathlib import Path
+from pruning_utils.provenance import describe_provenance, read_result
 
-stored = Path("..") / "results" / "topology" / "paper.json"
-if stored.exists():
-    data = json.loads(stored.read_text())
-    res, prov = data["result"], data["provenance"]
-    print(f"paper profile: commit {prov['commit']}, {prov['wall_time_s'] / 60:.1f} min")
-    print("first sparsity 1 point below dense:", res["first_sparsity_below"])
-else:
+stored = read_result("topology", "paper", results_dir="../results")
+if stored is None:
     print("No paper-scale result stored yet: run the command above on a GPU machine.")
+else:
+    res = stored["result"]
+    print("paper profile:", describe_provenance(stored["provenance"]))
+    print("first sparsity 1 point below dense:", res["first_sparsity_below"])
 
 # %% [markdown]
 # ## Exercises

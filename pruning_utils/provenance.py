@@ -19,7 +19,7 @@ import torch
 
 from .store import atomic_write_text
 
-__all__ = ["provenance", "write_result", "git_commit"]
+__all__ = ["provenance", "write_result", "git_commit", "read_result", "describe_provenance"]
 
 _PACKAGES = ("torch", "torchvision", "numpy", "scipy", "scikit-learn", "mlxtend", "pruning_utils")
 
@@ -68,3 +68,22 @@ def write_result(path, result: dict, prov: dict):
     """Write ``{"result": ..., "provenance": ...}`` as JSON, atomically."""
     atomic_write_text(path, json.dumps({"result": result, "provenance": prov}, indent=1, sort_keys=True,
                                        default=float))
+
+
+def read_result(chapter: str, profile: str, results_dir="results"):
+    """The stored ``{"result", "provenance"}`` of a chapter's profile, or None if no run wrote it.
+
+    A summary line for the reader (commit, device, wall time) is ``describe_provenance``.
+    """
+    path = Path(results_dir) / chapter / f"{profile}.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())
+
+
+def describe_provenance(prov: dict) -> str:
+    """One line: commit (and whether the tree was dirty), device, wall time."""
+    dev = prov.get("device", {})
+    where = dev.get("gpu") or dev.get("cpu") or "?"
+    dirty = " (dirty tree)" if prov.get("dirty") else ""
+    return f"commit {str(prov.get('commit'))[:10]}{dirty}, {where}, {prov.get('wall_time_s', 0) / 60:.1f} min"

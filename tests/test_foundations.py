@@ -9,30 +9,6 @@ import pytest
 from pruning_utils.cli import main, reproduce
 from pruning_utils.experiments import foundations, get_experiment
 
-from schema_cases import bad_values
-
-
-CASES = [(name, v) for name, spec in foundations.SCHEMA.items() for v in bad_values(spec)]
-
-
-@pytest.mark.parametrize("name,value", CASES, ids=[f"{n}={v!r}" for n, v in CASES])
-def test_every_parameter_rejected_with_clear_message(name, value):
-    with pytest.raises(ValueError) as e:
-        foundations.run(**{name: value})
-    msg = str(e.value)
-    assert repr(name) in msg and "expected" in msg
-
-
-def test_unknown_parameter_rejected():
-    with pytest.raises(ValueError, match="unknown parameter.*'epoch'"):
-        foundations.run(epoch=3)
-
-
-def test_profiles_validate():
-    from pruning_utils.params import validate
-    for prof in foundations.PROFILES.values():
-        validate(prof, foundations.SCHEMA)
-
 
 def test_first_below():
     sp = [0.0, 0.5, 0.9]

@@ -13,15 +13,6 @@ from pruning_utils.models import build_model
 from pruning_utils.train import Callback, TrainConfig, lr_at, train
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models: one thread is as fast, and far faster when other jobs share the CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 SYN = dict(n=256, dim=20, classes=4, separation=3.0, seed=0)
 N_WEIGHTS = 20 * 32 + 32 * 16 + 16 * 4
 TCFG = TrainConfig(epochs=2, batch_size=32, lr=0.05, momentum=0.9, weight_decay=5e-4, seed=0)

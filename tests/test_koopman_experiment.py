@@ -6,23 +6,6 @@ import pytest
 
 from pruning_utils.experiments import koopman
 
-from schema_cases import bad_values
-
-CASES = [(name, v) for name, spec in koopman.SCHEMA.items() for v in bad_values(spec)]
-
-
-@pytest.mark.parametrize("name,value", CASES, ids=[f"{n}={v!r}" for n, v in CASES])
-def test_every_parameter_rejected_with_clear_message(name, value):
-    with pytest.raises(ValueError) as e:
-        koopman.run(**{name: value})
-    assert repr(name) in str(e.value) and "expected" in str(e.value)
-
-
-def test_profiles_validate():
-    from pruning_utils.params import validate
-    for prof in koopman.PROFILES.values():
-        validate(prof, koopman.SCHEMA)
-
 
 def test_window_bounds():
     b = koopman.window_bounds(total_steps=248, window=40, early_end=0.05, mid_end=0.5)

@@ -17,15 +17,6 @@ from pruning_utils.masks import (apply_masks, dense_state_dict, effective_weight
 from pruning_utils.models import build_model, prunable_layers
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models: one thread is as fast, and far faster when other jobs share the CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def small_mlp(seed=0):
     return build_model("mlp", input_shape=(1, 1, 12), hidden=(10, 8), num_classes=3, seed=seed)
 

@@ -10,15 +10,6 @@ from torch import nn
 from pruning_utils.models import MLP, MODELS, build_model, count_parameters, prunable_layers
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models: one thread is as fast, and far faster when other jobs share the CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 MNIST_LIKE = ("mlp", "lenet300100", "lenet5", "mnistnet", "conv2", "conv4", "conv6", "resnet20")
 CIFAR = ("conv2", "conv4", "conv6", "vgg11", "vgg16", "resnet20", "resnet32", "resnet56")
 

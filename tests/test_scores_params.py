@@ -13,15 +13,6 @@ from pruning_utils.scores import magnitude_scores, random_scores, snip_scores
 from pruning_utils.store import ResultStore, atomic_write_text
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models: one thread is as fast, and far faster when other jobs share the CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def tiny(seed=0):
     return build_model("mlp", input_shape=(1, 1, 5), hidden=(4,), num_classes=3, seed=seed)
 

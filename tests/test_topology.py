@@ -26,15 +26,6 @@ from pruning_utils.topology import (WeightGraph, mst_preserving_scores, prunabil
 from pruning_utils.train import TrainConfig
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small problems: one thread is as fast, and far faster when other jobs share the CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def f32(d):
     """A diagram rounded as ripser rounds it (float32), back in float64."""
     return d.astype(np.float32).astype(np.float64)

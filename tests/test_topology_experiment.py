@@ -6,23 +6,6 @@ import pytest
 
 from pruning_utils.experiments import topology
 
-from schema_cases import bad_values
-
-CASES = [(name, v) for name, spec in topology.SCHEMA.items() for v in bad_values(spec)]
-
-
-@pytest.mark.parametrize("name,value", CASES, ids=[f"{n}={v!r}" for n, v in CASES])
-def test_every_parameter_rejected_with_clear_message(name, value):
-    with pytest.raises(ValueError) as e:
-        topology.run(**{name: value})
-    assert repr(name) in str(e.value) and "expected" in str(e.value)
-
-
-def test_profiles_validate():
-    from pruning_utils.params import validate
-    for prof in topology.PROFILES.values():
-        validate(prof, topology.SCHEMA)
-
 
 def test_schedule_past_the_bound_is_rejected():
     # 0.6^11 keeps 0.36%: sparsity 99.64% > 99.06%, the bound of LeNet-300-100 on 8x8 digits

@@ -15,15 +15,6 @@ from pruning_utils.train import (Callback, TrainConfig, _crop_flip, _epoch_plan,
                                  train)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models: one thread is as fast, and far faster when other jobs share the CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 SYN = dict(n=256, dim=20, classes=4, separation=3.0, seed=0)
 
 

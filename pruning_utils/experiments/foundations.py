@@ -20,14 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import dataset_info, load_dataset
 from ..imp import IMPConfig, imp_sparsities, run_imp, train_pruned
 from ..masks import masks_from_scores, sparsity_report
 from ..models import build_model
-from ..params import Bool, Choice, Float, Int, Str, validate
+from ..params import Choice, Float, Int, Str, validate
 from ..scores import magnitude_scores, random_scores
 from ..store import ResultStore
-from ..train import TrainConfig, resolve_device
+from ..train import TrainConfig
+from .common import RUNTIME_SCHEMA, first_below, load_data
 
 SCHEMA = {
     "dataset": Choice("mnist5k", ("mnist5k", "digits", "mnist", "fashion-mnist")),
@@ -45,11 +45,8 @@ SCHEMA = {
     "seeds": Int(2, 1, 20, help="independent repetitions (initialisation, batch order, random masks)"),
     "seed": Int(0, 0, 10**6),
     "tolerance": Float(1.0, 0.0, 100.0, low_inclusive=False, help="accuracy drop in points"),
-    "data_root": Str(None, allow_none=True),
-    "download": Bool(False),
-    "device": Choice("auto", ("auto", "cpu", "cuda")),
     "run_dir": Str(None, allow_none=True, help="folder for checkpoints; rerun resumes"),
-    "progress": Bool(False),
+    **RUNTIME_SCHEMA,
 }
 
 PROFILES = {
@@ -65,21 +62,10 @@ PROFILES = {
 METHODS = ("imp", "oneshot", "random")
 
 
-def first_below(sparsities, accuracies, reference, tolerance_points):
-    """First sparsity whose accuracy is more than ``tolerance_points`` below ``reference`` (None if none)."""
-    for s, a in zip(sparsities, accuracies):
-        if a < reference - tolerance_points / 100.0:
-            return s
-    return None
-
-
 def run(**params) -> dict:
     p = validate(params, SCHEMA)
     t0 = time.perf_counter()
-    device = resolve_device(p["device"])
-    info = dataset_info(p["dataset"])
-    train_data = load_dataset(p["dataset"], True, p["data_root"], p["download"], device)
-    test_data = load_dataset(p["dataset"], False, p["data_root"], p["download"], device)
+    device, info, train_data, test_data = load_data(p)
     tcfg = TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], optimizer=p["optimizer"],
                        lr=p["lr"], momentum=p["momentum"], weight_decay=p["weight_decay"],
                        progress=p["progress"], eval_every=0)

@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import torch
 
-from ..data import dataset_info, load_dataset
 from ..koopman import SnapshotRecorder, dmd_decomposition, kgp_scores, kmp_scores
 from ..masks import apply_masks, mask_overlap, masks_from_scores
 from ..models import build_model
-from ..params import Bool, Choice, Float, FloatList, Int, Str, validate
+from ..params import Choice, Float, FloatList, Int, validate
 from ..scores import snip_scores
-from ..train import StateRecorder, TrainConfig, evaluate, resolve_device, train
+from ..train import StateRecorder, TrainConfig, evaluate, train
+from .common import RUNTIME_SCHEMA, load_data
 
 SCHEMA = {
     "dataset": Choice("mnist5k", ("mnist5k", "digits", "mnist", "fashion-mnist", "cifar10")),
@@ -50,10 +49,7 @@ SCHEMA = {
     "finetune_lr": Float(0.01, 0.0, 10.0, low_inclusive=False),
     "accuracy_windows": Choice("all", ("all", "late")),
     "seed": Int(0, 0, 10**6),
-    "data_root": Str(None, allow_none=True),
-    "download": Bool(False),
-    "device": Choice("auto", ("auto", "cpu", "cuda")),
-    "progress": Bool(False),
+    **RUNTIME_SCHEMA,
 }
 
 PROFILES = {
@@ -97,10 +93,7 @@ def _accuracy(model_fn, state, masks, train_data, test_data, ft_cfg, finetune_ep
 def run(**params) -> dict:
     p = validate(params, SCHEMA)
     t0 = time.perf_counter()
-    device = resolve_device(p["device"])
-    info = dataset_info(p["dataset"])
-    train_data = load_dataset(p["dataset"], True, p["data_root"], p["download"], device)
-    test_data = load_dataset(p["dataset"], False, p["data_root"], p["download"], device)
+    device, info, train_data, test_data = load_data(p)
     spe = train_data[0].shape[0] // p["batch_size"]
     total = p["epochs"] * spe
     if p["window"] > total + 1:

@@ -24,14 +24,13 @@ import time
 
 import numpy as np
 
-from ..data import dataset_info, load_dataset
 from ..imp import IMPConfig, imp_sparsities, run_imp
 from ..models import build_model
-from ..params import Bool, Choice, Float, Int, Str, validate
+from ..params import Choice, Float, Int, validate
 from ..topology import (mst_preserving_scores, prunability_bound, tree_edges_kept, tree_masks,
                         zeroth_order_diagram)
-from ..train import TrainConfig, resolve_device
-from .foundations import first_below
+from ..train import TrainConfig
+from .common import RUNTIME_SCHEMA, first_below, load_data
 
 SCHEMA = {
     "dataset": Choice("mnist5k", ("mnist5k", "digits", "mnist", "fashion-mnist")),
@@ -47,10 +46,7 @@ SCHEMA = {
     "seed": Int(0, 0, 10**6),
     "tolerance": Float(1.0, 0.0, 100.0, low_inclusive=False, help="accuracy drop in points"),
     "diagram_rounds": Int(4, 1, 50, help="how many rounds (evenly spaced, first and last included) get diagrams"),
-    "data_root": Str(None, allow_none=True),
-    "download": Bool(False),
-    "device": Choice("auto", ("auto", "cpu", "cuda")),
-    "progress": Bool(False),
+    **RUNTIME_SCHEMA,
 }
 
 PROFILES = {
@@ -76,10 +72,7 @@ def _diagram_summary(net_or_weights) -> dict:
 def run(**params) -> dict:
     p = validate(params, SCHEMA)
     t0 = time.perf_counter()
-    device = resolve_device(p["device"])
-    info = dataset_info(p["dataset"])
-    train_data = load_dataset(p["dataset"], True, p["data_root"], p["download"], device)
-    test_data = load_dataset(p["dataset"], False, p["data_root"], p["download"], device)
+    device, info, train_data, test_data = load_data(p)
     targets = imp_sparsities(p["rounds"], p["prune_fraction"])
 
     def fresh():
