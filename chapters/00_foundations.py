@@ -260,7 +260,7 @@ print(f"wall time {time.perf_counter() - t0:.1f} s on {result['device']}")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from pruning_utils.plotting import METHOD_STYLE, remaining_axis, use_style
+from pruning_utils.plotting import METHOD_STYLE, dense_lines, remaining_axis, use_style
 
 use_style()
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.0))
@@ -274,9 +274,7 @@ for ax in axes:
         ax.plot(remaining, per_seed.mean(0), color=st["color"], marker=st["marker"], label=st["label"])
         for row in per_seed:
             ax.plot(remaining, row, color=st["color"], alpha=0.25, lw=0.8)
-    ax.axhline(dense, color="black", lw=0.8, label=f"dense ({dense:.1f}%)")
-    ax.axhline(dense - result["tolerance_points"], color="black", lw=0.8, ls="--",
-               label=f"dense - {result['tolerance_points']:g} point")
+    dense_lines(ax, dense, result["tolerance_points"])
     ax.set_ylabel("test accuracy (%)")
 axes[0].set_title("(a) full range")
 axes[0].legend(loc="lower left")

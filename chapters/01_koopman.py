@@ -312,10 +312,9 @@ for name, p in params.items():
 # %%
 import matplotlib.pyplot as plt
 
-from pruning_utils.plotting import use_style
+from pruning_utils.plotting import METHOD_STYLE, WINDOW_COLORS as colors, use_style
 
 use_style()
-colors = {"early": "#d1495b", "mid": "#edae49", "late": "#00798c"}
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
 for ax, (name, res) in zip(axes, results.items()):
     circle = np.exp(1j * np.linspace(0, 2 * np.pi, 400))
@@ -385,8 +384,6 @@ for name, res in results.items():
 # accuracy right away and after one epoch of fine-tuning.
 
 # %%
-styles = {"kmp": ("#2a9d8f", "D", "KMP"), "gmp": ("#1b6ca8", "o", "GMP"),
-          "kgp": ("#e76f51", "v", "KGP"), "gp": ("#8c8c8c", "^", "GP")}
 panels = [("lenet300100", "early"), ("lenet300100", "late"), ("mnistnet", "late")]
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), sharey=True)
 for ax, (name, wname) in zip(axes, panels):
@@ -394,11 +391,11 @@ for ax, (name, wname) in zip(axes, panels):
     acc = res["windows"][wname]["accuracy"]
     c = res["compressions"]
     for m in ("kmp", "gmp"):
-        col, mk, lab = styles[m]
+        col, mk, lab = (METHOD_STYLE[m][k] for k in ("color", "marker", "label"))
         ax.plot(c, 100 * np.array(acc[m]["pruned"]), color=col, marker=mk, ls="--", label=f"{lab}, pruned")
         ax.plot(c, 100 * np.array(acc[m]["finetuned"]), color=col, marker=mk, label=f"{lab}, +1 epoch")
     for m in ("kgp", "gp"):
-        col, mk, lab = styles[m]
+        col, mk, lab = (METHOD_STYLE[m][k] for k in ("color", "marker", "label"))
         ax.plot(c, 100 * np.array(acc[m]["pruned"]), color=col, marker=mk, ls=":", label=f"{lab}, pruned")
     ax.axhline(100 * res["windows"][wname]["dense_accuracy"], color="black", lw=0.8)
     ax.set_xscale("log", base=2)

@@ -271,30 +271,32 @@ print("MST-preserving IMP keeps every tree edge of the network it prunes, every 
 # %%
 import matplotlib.pyplot as plt
 
-from pruning_utils.plotting import METHOD_STYLE, remaining_axis, use_style
+from pruning_utils.plotting import METHOD_STYLE, dense_lines, remaining_axis, use_style
 
 use_style()
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 ax = axes[0]
 remaining = remaining_axis(ax, sp)
-ax.plot(remaining, 100 * imp_kept, **{k: METHOD_STYLE["imp"][k] for k in ("color", "marker")},
+imp_st, mst_st, rnd_st = METHOD_STYLE["imp"], METHOD_STYLE["mst_imp"], METHOD_STYLE["random"]
+ax.plot(remaining, 100 * imp_kept, color=imp_st["color"], marker=imp_st["marker"],
         label="plain IMP: dense tree kept")
-ax.plot(remaining, 100 * np.array(result["mean"]["imp"]["current_tree_kept"]), color="#1b6ca8", ls="--",
-        marker="o", mfc="white", label="plain IMP: current tree kept")
-ax.plot(remaining, 100 * np.array(result["mean"]["mst_imp"]["dense_tree_kept"]), color="#2a9d8f", marker="D",
-        label="MST-preserving IMP: dense tree kept")
-ax.plot(remaining, 100 * (1 - sp), color="#8c8c8c", marker="^", label="random pruning: 1 - sparsity")
+ax.plot(remaining, 100 * np.array(result["mean"]["imp"]["current_tree_kept"]), color=imp_st["color"], ls="--",
+        marker=imp_st["marker"], mfc="white", label="plain IMP: current tree kept")
+ax.plot(remaining, 100 * np.array(result["mean"]["mst_imp"]["dense_tree_kept"]), color=mst_st["color"],
+        marker=mst_st["marker"], label="MST-preserving IMP: dense tree kept")
+ax.plot(remaining, 100 * (1 - sp), color=rnd_st["color"], marker=rnd_st["marker"],
+        label="random pruning: 1 - sparsity")
 ax.set_yscale("log")
 ax.set_ylabel("tree edges kept (%)")
 ax.legend(fontsize=8, loc="lower left")
 ax.set_title("(a) tree edges kept")
 ax = axes[1]
 remaining_axis(ax, sp)
-for v, col, mk, lab in (("imp", "#1b6ca8", "o", "plain IMP"), ("mst_imp", "#2a9d8f", "D", "MST-preserving IMP")):
-    ax.plot(remaining, 100 * np.array(result["mean"][v]["accuracy"]), color=col, marker=mk, label=lab)
-dense = 100 * result["dense_accuracy"]
-ax.axhline(dense, color="black", lw=0.8, label=f"dense ({dense:.1f}%)")
-ax.axhline(dense - result["tolerance_points"], color="black", lw=0.8, ls="--", label="dense - 1 point")
+for v, lab in (("imp", "plain IMP"), ("mst_imp", "MST-preserving IMP")):
+    st = METHOD_STYLE[v]
+    ax.plot(remaining, 100 * np.array(result["mean"][v]["accuracy"]), color=st["color"], marker=st["marker"],
+            label=lab)
+dense_lines(ax, 100 * result["dense_accuracy"], result["tolerance_points"])
 ax.axvline(100 * (1 - result["bound"]), color="#d1495b", lw=1, ls=":", label="prunability bound")
 ax.set_ylabel("test accuracy (%)")
 ax.legend(fontsize=8, loc="lower left")

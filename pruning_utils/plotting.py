@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib as mpl
 
 
-__all__ = ["use_style", "METHOD_STYLE", "remaining_axis"]
+__all__ = ["use_style", "METHOD_STYLE", "WINDOW_COLORS", "remaining_axis", "dense_lines"]
 
 # One colour and marker per method, the same in every chapter.
 METHOD_STYLE = {
@@ -15,7 +15,13 @@ METHOD_STYLE = {
     "random": {"color": "#8c8c8c", "marker": "^", "label": "random"},
     "kmp": {"color": "#2a9d8f", "marker": "D", "label": "KMP"},
     "gmp": {"color": "#1b6ca8", "marker": "o", "label": "GMP"},
+    "kgp": {"color": "#e76f51", "marker": "v", "label": "KGP"},
+    "gp": {"color": "#8c8c8c", "marker": "^", "label": "GP"},
+    "mst_imp": {"color": "#2a9d8f", "marker": "D", "label": "MST-preserving IMP"},
 }
+
+# Windows of training (early, mid, late), the same in every chapter.
+WINDOW_COLORS = {"early": "#d1495b", "mid": "#edae49", "late": "#00798c"}
 
 
 def use_style():
@@ -40,3 +46,10 @@ def remaining_axis(ax, sparsities):
     ax.set_xlabel("weights remaining (%)")
     return remaining
 
+
+
+def dense_lines(ax, dense_percent: float, tolerance_points: float):
+    """The dense network's accuracy (solid) and the tolerance band's floor (dashed)."""
+    ax.axhline(dense_percent, color="black", lw=0.8, label=f"dense ({dense_percent:.1f}%)")
+    ax.axhline(dense_percent - tolerance_points, color="black", lw=0.8, ls="--",
+               label=f"dense - {tolerance_points:g} point")
