@@ -45,7 +45,8 @@ from .models import prunable_layers
 from .train import Callback
 
 __all__ = ["dmd", "dmd_decomposition", "DMD", "koopman_fixed_point", "kmp_scores", "kgp_scores",
-           "SnapshotRecorder", "flatten_weights", "unflatten", "default_rtol"]
+           "SnapshotRecorder", "flatten_weights", "unflatten", "default_rtol", "float32_noise_floor",
+           "random_walk_like", "shuffled_increments", "window_mean", "linear_extrapolation"]
 
 #: columns of the snapshots cast to float64 at a time while accumulating the Gram matrix
 GRAM_CHUNK = 1 << 15
@@ -499,6 +500,99 @@ def kgp_scores(snapshots, rank=None, t=None, weighted=True, *, rtol=None) -> tor
     xhat_c = (core.coeffs @ pt).real
     both = _project(S, torch.stack([xhat_c, delta_c], 1))
     return (both[:, 0] * both[:, 1]).abs().to(S.dtype)
+
+
+# ---------------------------------------------------------------------------
+# precision, null models and trivial estimators (what KMP must beat)
+
+
+def float32_noise_floor(snapshots) -> float:
+    """Expected largest singular value of the float32 rounding error of ``X`` (``(T-1) x N``).
+
+    Storing a weight ``x`` in float32 rounds it by up to half its unit in the
+    last place, ``ulp(x) = np.spacing(x)``: an error uniform on
+    ``[-ulp/2, ulp/2]``, variance ``ulp**2 / 12``. For ``N >> T`` the
+    ``N x (T-1)`` error matrix ``E`` of ``X`` has all its singular values near
+    ``||E||_F / sqrt(T-1)`` (Marchenko-Pastur: within a factor
+    ``1 +- sqrt((T-1)/N)``), so the floor returned is
+    ``sqrt(sum ulp**2 / 12 / (T-1)) * (1 + sqrt((T-1)/N))``. Singular values
+    of the snapshots at or below it are indistinguishable from the rounding of
+    float32 storage. Computed on the CPU in float64.
+    """
+    S = _as_snapshots(snapshots)
+    X = S[:-1].detach().to("cpu", torch.float32).numpy()
+    T1, N = X.shape
+    ulp = np.spacing(np.abs(X)).astype(np.float64)
+    return float(math.sqrt(float((ulp ** 2).sum()) / 12.0 / T1) * (1.0 + math.sqrt(T1 / N)))
+
+
+def _generator(seed) -> torch.Generator:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise ValueError(f"parameter 'seed' = {seed!r} is not allowed; expected an integer")
+    return torch.Generator().manual_seed(int(seed))
+
+
+def random_walk_like(snapshots, seed: int) -> torch.Tensor:
+    """A random walk with the per-coordinate increment statistics of ``snapshots``: a null model.
+
+    With increments ``d_t = x_{t+1} - x_t`` (``t < T-1``), per-coordinate mean
+    ``mu`` and standard deviation ``s`` over time, returns ``(T, N)``
+    snapshots ``x'_0 = x_0``, ``x'_{t+1} = x'_t + mu + s * eps_t``,
+    ``eps_t ~ N(0, I)`` independent: the same drift and step sizes, no
+    dynamics at all (no fixed point, no decaying modes). Noise is drawn on the
+    CPU from ``seed`` in float32; the result has the snapshots' dtype and
+    device.
+    """
+    S = _as_snapshots(snapshots)
+    T, N = S.shape
+    if T < 3:
+        raise ValueError(f"parameter 'snapshots' has T = {T}; expected T >= 3 (two increments give a spread)")
+    d = (S[1:] - S[:-1]).double()
+    mu, sd = d.mean(0), d.std(0)
+    eps = torch.randn(T - 1, N, generator=_generator(seed)).to(S.device, torch.float64)
+    walk = torch.cumsum(mu + sd * eps, 0) + S[0].double()
+    return torch.cat([S[:1], walk.to(S.dtype)], 0)
+
+
+def shuffled_increments(snapshots, seed: int) -> torch.Tensor:
+    """The trajectory with its increments put in a random order in time: a null model.
+
+    ``x'_0 = x_0``, ``x'_t = x_0 + sum_{k < t} d_{pi(k)}`` for a random
+    permutation ``pi`` (one for all coordinates, from ``seed``): every step of
+    the real run is kept, its temporal order is destroyed. The last snapshot
+    equals the real one up to rounding, so GMP of the last snapshot is
+    unchanged; only what DMD reads from the order can differ.
+    """
+    S = _as_snapshots(snapshots)
+    T = S.shape[0]
+    d = (S[1:] - S[:-1]).double()
+    perm = torch.randperm(T - 1, generator=_generator(seed)).to(S.device)
+    walk = torch.cumsum(d[perm], 0) + S[0].double()
+    return torch.cat([S[:1], walk.to(S.dtype)], 0)
+
+
+def window_mean(snapshots) -> torch.Tensor:
+    """The mean of the snapshots, ``(N,)``: the simplest estimate of where a noisy run sits."""
+    S = _as_snapshots(snapshots)
+    return S.double().mean(0).to(S.dtype)
+
+
+def linear_extrapolation(snapshots, horizon: int, last: int | None = None) -> torch.Tensor:
+    """Straight-line forecast: ``x_{T-1} + horizon * v``, ``v`` the mean step over the last ``last`` steps.
+
+    ``v = (x_{T-1} - x_{T-1-last}) / last``, the least-effort trend estimate
+    (default ``last = T - 1``, the whole window). ``horizon`` is in steps,
+    ``>= 0``. Returns ``(N,)`` in the snapshots' dtype.
+    """
+    S = _as_snapshots(snapshots)
+    T = S.shape[0]
+    horizon = _check_int(horizon, "horizon", 0)
+    last = T - 1 if last is None else last
+    if isinstance(last, bool) or not isinstance(last, numbers.Integral) or not (1 <= last <= T - 1):
+        raise ValueError(f"parameter 'last' = {last!r} is not allowed; expected None or an integer "
+                         f"with 1 <= last <= T - 1 = {T - 1}")
+    v = (S[-1].double() - S[-1 - last].double()) / last
+    return (S[-1].double() + horizon * v).to(S.dtype)
 
 
 # ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from torch.nn.utils import prune
 from .models import prunable_layers
 
 __all__ = ["masks_from_scores", "apply_masks", "get_masks", "sparsity_report",
-           "remove_masks", "effective_weights", "mask_overlap", "check_sparsity",
+           "remove_masks", "effective_weights", "mask_overlap", "kept_overlap", "check_sparsity",
            "dense_state_dict"]
 
 SCOPES = ("global", "layerwise")
@@ -213,6 +213,26 @@ def mask_overlap(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -
         raise ValueError("parameters 'a' and 'b' are empty; expected masks of at least one parameter")
     same = sum(int((a[n].bool() == b[n].bool().to(a[n].device)).sum()) for n in a)
     return same / sum(a[n].numel() for n in a)
+
+
+def kept_overlap(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> float:
+    """Share of the entries kept by ``a`` that ``b`` keeps too: ``|A & B| / |A|``.
+
+    For two masks that keep the same number of entries this is symmetric, and
+    its chance level (``b`` random, independent of ``a``) is the kept
+    fraction ``1 - sparsity``, not the ``s**2 + (1 - s)**2`` of
+    :func:`mask_overlap`, which counts agreeing removals too and so is close
+    to 1 at high sparsity whatever the masks.
+    """
+    if set(a) != set(b):
+        raise ValueError("the two masks name different parameters")
+    if not a:
+        raise ValueError("parameters 'a' and 'b' are empty; expected masks of at least one parameter")
+    kept = sum(int(a[n].bool().sum()) for n in a)
+    if kept == 0:
+        raise ValueError("parameter 'a' keeps no entry; the kept-set overlap is undefined")
+    both = sum(int((a[n].bool() & b[n].bool().to(a[n].device)).sum()) for n in a)
+    return both / kept
 
 
 def dense_state_dict(model: nn.Module) -> dict:
