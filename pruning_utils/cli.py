@@ -4,7 +4,9 @@
 ``results/<chapter>/<profile>.json`` with provenance; checkpoints go to
 ``runs/<chapter>/<profile>/`` so an interrupted run resumes where it stopped.
 ``download`` fetches a torchvision dataset; ``list`` shows chapters, profiles
-and parameters.
+and parameters; ``claims`` lists every claim of the book with its verdict on
+each stored result (``--run`` first runs a chapter's default profile where
+no result is stored).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import sys
 import time
 from pathlib import Path
 
+from .claims import all_claims, evaluate
 from .experiments import EXPERIMENTS, get_experiment
 from .params import describe, validate
-from .provenance import provenance, write_result
+from .provenance import provenance, read_result, write_result
 
 __all__ = ["main"]
 
@@ -57,6 +60,36 @@ def reproduce(chapter: str, profile: str = "default", overrides=None, out_dir="r
     return path
 
 
+def claims_table(results_dir="results", run_missing=False, run_root="runs", device=None) -> str:
+    """Every claim of the book: chapter, id, paper, statement, and its verdict on each stored result.
+
+    A result is ``results/<chapter>/<profile>.json`` as :func:`reproduce`
+    writes it. With ``run_missing`` a chapter with no stored ``default``
+    result runs its default profile first (minutes on a CPU).
+    """
+    lines = []
+    by_chapter = {}
+    for chapter, claim in all_claims():
+        by_chapter.setdefault(chapter, []).append(claim)
+    for chapter, claims in by_chapter.items():
+        exp = get_experiment(chapter)
+        if run_missing and read_result(chapter, "default", results_dir) is None:
+            reproduce(chapter, "default", out_dir=results_dir, run_root=run_root, device=device)
+        stored = {prof: read_result(chapter, prof, results_dir) for prof in exp.PROFILES}
+        stored = {k: v for k, v in stored.items() if v is not None}
+        lines.append(f"{chapter}:")
+        verdicts = {prof: evaluate(claims, data["result"]) for prof, data in stored.items()}
+        for j, claim in enumerate(claims):
+            lines.append(f"  {claim.id} [{claim.paper}]: {claim.statement}")
+            if not verdicts:
+                lines.append(f"      no stored result: python -m pruning_utils reproduce {chapter} (or claims --run)")
+            for prof, vs in verdicts.items():
+                dev = stored[prof]["provenance"].get("device", {})
+                where = (dev.get("gpu") or dev.get("requested") or "?") if isinstance(dev, dict) else str(dev)
+                lines.append(f"      {prof} ({where}): {vs[j].word}")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m pruning_utils", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -72,6 +105,11 @@ def main(argv=None) -> int:
     d.add_argument("dataset")
     d.add_argument("--root", default=None)
     sub.add_parser("list", help="chapters, profiles and parameters")
+    c = sub.add_parser("claims", help="every claim of the book, with its verdict on each stored result")
+    c.add_argument("--results", default="results", help="results folder (default: results)")
+    c.add_argument("--run", action="store_true", help="run a chapter's default profile where none is stored")
+    c.add_argument("--runs", default="runs", help="checkpoint folder (default: runs)")
+    c.add_argument("--device", default=None, help="auto, cpu or cuda (with --run)")
     args = ap.parse_args(argv)
 
     try:
@@ -84,6 +122,8 @@ def main(argv=None) -> int:
             for train in (True, False):
                 x, _ = load_dataset(args.dataset, train=train, root=args.root, download=True)
                 print(f"{args.dataset} {'train' if train else 'test'}: {tuple(x.shape)}")
+        elif args.command == "claims":
+            print(claims_table(args.results, args.run, args.runs, args.device))
         else:
             for name in EXPERIMENTS:
                 exp = get_experiment(name)

@@ -76,7 +76,7 @@ from torch import nn
 from .masks import effective_weights
 
 __all__ = ["WeightGraph", "weight_graph", "zeroth_order_diagram", "spanning_forest", "tree_masks",
-           "prunability_bound", "mst_preserving_scores", "tree_edges_kept", "METHODS"]
+           "prunability_bound", "mst_preserving_scores", "tree_edges_kept", "isolated_nodes", "METHODS"]
 
 #: the allowed values of ``method`` in :func:`zeroth_order_diagram`
 METHODS = ("ripser", "mst")
@@ -620,3 +620,27 @@ def tree_edges_kept(tree: Mapping[str, torch.Tensor], masks: Mapping[str, torch.
         total += int(t.sum())
         kept += int((t & m.bool().cpu()).sum())
     return kept / total if total else 1.0
+
+
+def isolated_nodes(model_or_weights) -> list:
+    """Number of nodes with no edge left, per node layer (inputs first, outputs last).
+
+    A node is isolated when every weight into it and out of it is zero
+    (pruned): it is a connected component of its own, one infinite bar of
+    the zeroth-order diagram. An input pixel that no kept weight reads, a
+    hidden unit with no kept weight at all, an output with no kept input.
+
+    Parameters
+    ----------
+    model_or_weights : nn.Module, list of weights, dict, or WeightGraph
+        See :func:`weight_graph`.
+
+    Returns
+    -------
+    list of int
+        ``len(layer_sizes)`` counts.
+    """
+    g = weight_graph(model_or_weights)
+    degree = np.bincount(g.rows, minlength=g.n_nodes) + np.bincount(g.cols, minlength=g.n_nodes)
+    bounds = np.cumsum([0] + list(g.layer_sizes))
+    return [int((degree[a:b] == 0).sum()) for a, b in zip(bounds[:-1], bounds[1:])]

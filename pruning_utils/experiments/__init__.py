@@ -2,7 +2,9 @@
 
 Each module defines ``SCHEMA`` (its parameters, see :mod:`pruning_utils.params`),
 ``PROFILES`` (named parameter sets: ``default`` is what the chapter runs on a
-2-core CPU, ``paper`` the paper's scale for a GPU) and ``run``.
+2-core CPU, ``paper`` the paper's scale for a GPU), ``run`` and ``CLAIMS``
+(the paper's claims as :class:`pruning_utils.claims.Claim` objects, checked on
+``run``'s result).
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ EXPERIMENTS = {"foundations": "pruning_utils.experiments.foundations",
 ALIASES = {"00_foundations": "foundations", "00": "foundations", "01_koopman": "koopman", "01": "koopman",
            "05_topology": "topology", "05": "topology"}
 
-__all__ = ["EXPERIMENTS", "get_experiment"]
+#: the chapter notebook (``chapters/<stem>.ipynb``) of each experiment
+NOTEBOOKS = {"foundations": "00_foundations", "koopman": "01_koopman", "topology": "05_topology"}
+
+__all__ = ["EXPERIMENTS", "NOTEBOOKS", "get_experiment"]
 
 
 def get_experiment(name: str):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..claims import Claim
 from ..imp import IMPConfig, imp_sparsities, run_imp, train_pruned
 from ..masks import masks_from_scores, sparsity_report
 from ..models import build_model
@@ -121,3 +122,53 @@ def run(**params) -> dict:
         "device": str(device),
         "wall_time_s": time.perf_counter() - t0,
     }
+
+
+# ---------------------------------------------------------------------------
+# claims (Frankle & Carbin 2019); verdicts only, numbers in the Verdict
+
+def _reach(result, method):
+    f = result["first_sparsity_below"][method]
+    return 1.0 if f is None else f
+
+
+def _imp_beyond_random(r):
+    imp, rnd = _reach(r, "imp"), _reach(r, "random")
+    return imp > rnd, {"first sparsity 1 point below dense, IMP": r["first_sparsity_below"]["imp"],
+                       "same, random": r["first_sparsity_below"]["random"]}
+
+
+def _tickets(r):
+    sp = np.array(r["sparsities"])
+    acc = np.array(r["methods"]["imp"]["accuracy_mean"])
+    sel = (sp >= 0.90) & (sp <= 0.95)
+    if not sel.any():
+        return False, {"note": "no IMP round keeps between 5% and 10% of the weights"}
+    gap = float(r["dense_accuracy"] - acc[sel].min())
+    return gap <= r["tolerance_points"] / 100.0, {"sparsities": sp[sel].tolist(),
+                                                  "largest drop below dense (fraction)": gap}
+
+
+def _imp_beyond_oneshot(r):
+    sp = np.array(r["sparsities"])
+    sel = sp >= 0.99
+    if not sel.any():
+        return False, {"note": "no round keeps 1% or fewer of the weights"}
+    d = np.array(r["methods"]["imp"]["accuracy_mean"])[sel] - np.array(r["methods"]["oneshot"]["accuracy_mean"])[sel]
+    return float(d.mean()) > 0.02, {"sparsities": sp[sel].tolist(), "IMP minus one-shot accuracy": d.tolist()}
+
+
+CLAIMS = [
+    Claim("imp_beyond_random",
+          "IMP stays within one point of the dense accuracy to a higher sparsity than random pruning "
+          "(mean over seeds)",
+          "frankle2019lottery", _imp_beyond_random),
+    Claim("winning_tickets",
+          "IMP networks that keep 5% to 10% of the weights, rewound to their initialisation and retrained, "
+          "are within one point of the dense accuracy (mean over seeds)",
+          "frankle2019lottery", _tickets),
+    Claim("imp_beyond_oneshot",
+          "Where 1% or fewer of the weights are left, IMP is more accurate than one-shot magnitude pruning "
+          "by more than 2 points (mean over seeds and those rounds)",
+          "frankle2019lottery", _imp_beyond_oneshot),
+]
