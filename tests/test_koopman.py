@@ -407,3 +407,58 @@ def test_cuda_matches_cpu():
         assert match(gpu.eigvals, cpu.eigvals) < (1e-8 if dtype == torch.float64 else 1e-5)
         assert kmp_scores(S.to(dtype).cuda()).is_cuda
         assert torch.allclose(kmp_scores(S.to(dtype).cuda()).cpu().double(), theta.abs(), atol=1e-4)
+
+
+# ---------------------------------------------------------------------------
+# precision floor, null models, trivial estimators
+
+
+def test_float32_noise_floor_matches_the_measured_rounding_error():
+    g = torch.Generator().manual_seed(3)
+    S64 = 1.0 + 0.3 * torch.randn(25, 40_000, generator=g, dtype=torch.float64)
+    S32 = S64.float()
+    E = (S32.double() - S64)[:-1]                      # the rounding error of X, exactly
+    measured = torch.linalg.matrix_norm(E, ord=2).item()
+    floor = koopman.float32_noise_floor(S32)
+    assert 0.8 < floor / measured < 1.25
+
+
+def test_random_walk_null_has_the_increment_statistics():
+    g = torch.Generator().manual_seed(4)
+    T, N = 200, 500
+    mu, sd = 0.01 * torch.randn(N, generator=g), 0.1 + torch.rand(N, generator=g)
+    S = torch.cumsum(mu + sd * torch.randn(T, N, generator=g), 0)
+    W = koopman.random_walk_like(S, seed=1)
+    assert W.shape == S.shape and torch.equal(W[0], S[0])
+    d = W[1:] - W[:-1]
+    dr = S[1:] - S[:-1]
+    assert torch.allclose(d.std(0), dr.std(0), rtol=0.25)
+    assert (d.mean(0) - dr.mean(0)).abs().max() < 4 * dr.std(0).max() / (T - 1) ** 0.5
+    assert not torch.equal(W, koopman.random_walk_like(S, seed=2))
+    assert torch.equal(W, koopman.random_walk_like(S, seed=1))
+
+
+def test_shuffled_increments_keep_the_steps_and_the_end_point():
+    S = torch.cumsum(torch.randn(30, 50, generator=torch.Generator().manual_seed(5), dtype=torch.float64), 0)
+    P = koopman.shuffled_increments(S, seed=0)
+    assert torch.equal(P[0], S[0])
+    assert torch.allclose(P[-1], S[-1], atol=1e-12)
+    a = torch.sort((S[1:] - S[:-1])[:, 0]).values
+    b = torch.sort((P[1:] - P[:-1])[:, 0]).values
+    assert torch.allclose(a, b, atol=1e-12)
+    assert not torch.allclose(P, S)
+
+
+def test_mean_and_linear_extrapolation():
+    t = torch.arange(10, dtype=torch.float64)[:, None]
+    S = 2.0 + 3.0 * t * torch.ones(1, 4, dtype=torch.float64)   # a straight line
+    assert torch.allclose(koopman.window_mean(S), torch.full((4,), 2.0 + 3.0 * 4.5, dtype=torch.float64))
+    assert torch.allclose(koopman.linear_extrapolation(S, horizon=5), torch.full((4,), 2.0 + 3.0 * 14,
+                                                                                   dtype=torch.float64))
+    assert torch.allclose(koopman.linear_extrapolation(S, horizon=5, last=2), koopman.linear_extrapolation(S, 5))
+    with pytest.raises(ValueError, match="'last'"):
+        koopman.linear_extrapolation(S, 5, last=10)
+    with pytest.raises(ValueError, match="'horizon'"):
+        koopman.linear_extrapolation(S, -1)
+    with pytest.raises(ValueError, match="'seed'"):
+        koopman.random_walk_like(S, seed="a")

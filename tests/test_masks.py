@@ -437,3 +437,18 @@ def test_numpy_sparsity_and_empty_overlap():
     assert int((~masks_from_scores(scores, np.float32(0.3))["a"]).sum()) == 3
     with pytest.raises(ValueError, match="empty"):
         mask_overlap({}, {})
+
+
+def test_kept_overlap_and_its_chance_level():
+    from pruning_utils.masks import kept_overlap
+    a = {"w": torch.tensor([True, True, False, False])}
+    b = {"w": torch.tensor([True, False, True, False])}
+    assert kept_overlap(a, b) == 0.5
+    assert kept_overlap(a, a) == 1.0
+    # two independent random masks at 90% sparsity share about 10% of their kept entries
+    g = torch.Generator().manual_seed(0)
+    ra = masks_from_scores({"w": torch.rand(100_000, generator=g)}, 0.9)
+    rb = masks_from_scores({"w": torch.rand(100_000, generator=g)}, 0.9)
+    assert abs(kept_overlap(ra, rb) - 0.1) < 0.01
+    with pytest.raises(ValueError, match="keeps no entry"):
+        kept_overlap({"w": torch.zeros(3, dtype=torch.bool)}, {"w": torch.ones(3, dtype=torch.bool)})

@@ -446,3 +446,33 @@ def test_bad_inputs():
         tree_edges_kept(t, {"layer0": t["layer0"]})
     with pytest.raises(ValueError, match="'masks'.*shape"):
         tree_edges_kept(t, {"layer0": t["layer0"], "layer1": torch.ones(2, 1, dtype=torch.bool)})
+
+
+def test_isolated_nodes_per_layer():
+    from pruning_utils.topology import isolated_nodes
+    w1 = torch.ones(3, 4)
+    w1[:, 0] = 0.0           # input 0 reads nothing
+    w2 = torch.ones(2, 3)
+    w1[1] = 0.0              # hidden 1 has no input ...
+    w2[:, 1] = 0.0           # ... and no output: isolated
+    w2[0] = 0.0              # output 0 has no input
+    assert isolated_nodes([w1, w2]) == [1, 1, 1]
+    assert isolated_nodes([torch.ones(3, 4), torch.ones(2, 3)]) == [0, 0, 0]
+
+
+def test_a_tie_lets_a_tree_edge_go_without_changing_the_diagram():
+    """With distinct |w| every tree edge matters; with a tie an equal edge can take a cut edge's place."""
+    from pruning_utils.topology import spanning_forest
+    g = torch.Generator().manual_seed(0)
+    small = [torch.randn(4, 3, generator=g), torch.randn(2, 4, generator=g)]
+    small[0][:, 2] = 1e-3                 # four equal, weakest edges at input node 2
+    graph = weight_graph(small)
+    tree = spanning_forest(graph)
+    base = zeroth_order_diagram(small, method="mst")
+    unchanged_tree_edges = 0
+    for e in np.flatnonzero(tree):
+        cut = [w.clone() for w in small]
+        cut[graph.edge_layer[e]].view(-1)[graph.edge_pos[e]] = 0.0
+        d = zeroth_order_diagram(cut, method="mst")
+        unchanged_tree_edges += int(d.shape == base.shape and np.array_equal(d, base))
+    assert unchanged_tree_edges >= 1

@@ -1,27 +1,31 @@
-"""Chapter 05's experiment: parameters, the bound check, a tiny deterministic run."""
+"""Chapter 05's experiment: parameters, the bound, a tiny deterministic run."""
 
 from __future__ import annotations
 
 import pytest
 
+from pruning_utils.claims import evaluate
 from pruning_utils.experiments import topology
 
 
-def test_schedule_past_the_bound_is_rejected():
-    # 0.6^11 keeps 0.36%: sparsity 99.64% > 99.06%, the bound of LeNet-300-100 on 8x8 digits
-    with pytest.raises(ValueError, match="'rounds'.*prunability bound"):
-        topology.run(dataset="digits", rounds=11, prune_fraction=0.4, device="cpu")
-
-
-def test_tiny_run():
-    kw = dict(dataset="digits", epochs=2, rounds=3, prune_fraction=0.5, seeds=1, batch_size=64,
+def test_tiny_run_goes_past_the_bound():
+    # digits: 64 inputs, |V| = 64 + 300 + 100 + 10, |E| = 64*300 + 300*100 + 100*10, bound 99.06%;
+    # 0.4^5 keeps 1.02%: round 5 is below the bound, round 6 (0.41% kept) past it
+    kw = dict(dataset="digits", epochs=2, rounds=6, prune_fraction=0.6, seeds=1, batch_size=64,
               diagram_rounds=2, device="cpu")
     a, b = topology.run(**kw), topology.run(**kw)
     assert a["mean"] == b["mean"]
-    assert a["diagrams_identical"] is True
-    assert a["diagram_rounds"] == [0, 3]
-    mst = a["mean"]["mst_imp"]["current_tree_kept"]
-    assert mst == [1.0] * 4
-    # digits: 64 inputs, |V| = 64 + 300 + 100 + 10, |E| = 64*300 + 300*100 + 100*10
     assert a["bound"] == pytest.approx(1 - (474 - 1) / 50200)
-    assert len(a["mean"]["imp"]["dense_tree_kept"]) == 4
+    assert a["mst_rounds"] == 5
+    assert len(a["mean"]["imp"]["accuracy"]) == 7 and len(a["mean"]["mst_imp"]["accuracy"]) == 6
+    assert a["diagrams_identical"] is True
+    assert a["diagram_rounds"] == [0, 5]
+    assert a["mean"]["mst_imp"]["current_tree_kept"] == [1.0] * 6
+    seed0 = a["per_seed"][0]
+    assert seed0["mst_imp"]["isolated_nodes"][-1] == [0, 0, 0, 0]  # the tree keeps every node connected
+    assert len(seed0["imp"]["isolated_nodes"][0]) == 4
+    # one-shot masks of the dense network keep all of its tree at the first round
+    assert a["mean"]["imp"]["oneshot_dense_tree_kept"][0] == 1.0
+    assert seed0["tied_magnitudes_dense"] >= 0
+    verdicts = {v.claim.id: v.holds for v in evaluate(topology.CLAIMS, a)}
+    assert verdicts["ripser_equals_spanning_forest"] and verdicts["mst_imp_keeps_tree"]
