@@ -44,9 +44,9 @@ class Claim:
     numbers: write "90%" or "s = 9/10"), ``paper`` (bibtex key) and ``check``
     (``result -> (holds, numbers)``).
 
-    ``chapter`` is filled in by :func:`all_claims`; ``note`` may say how the
-    claim was phrased to survive noise (the margin) or that it holds by
-    construction.
+    ``note`` may say how the claim was phrased to survive noise (the margin)
+    or that it holds by construction (a check of an implementation, not
+    evidence).
     """
 
     id: str
