@@ -306,9 +306,9 @@ for s, v in gmp_overlap.items():
 # it was at the window's end at compressions $N/\text{kept}$ from 2 to 64, test
 # right away and after one epoch of fine-tuning. Three seeds throughout. The
 # paper's convolutional MnistNet runs through the same function
-# (`python -m pruning_utils reproduce koopman --profile default_mnistnet`,
-# about half a minute per seed here); the chapter keeps to LeNet-300-100 so
-# that three seeds fit its time budget.
+# (`python -m pruning_utils reproduce koopman --profile default_mnistnet`;
+# its convolutions make each seed several times slower here); the chapter
+# keeps to LeNet-300-100 so that three seeds fit its time budget.
 
 # %% tags=["parameters"]
 dataset = "mnist5k"
