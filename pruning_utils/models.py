@@ -182,12 +182,76 @@ class ResNetCifar(nn.Module):
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 
+class PreActBlock(nn.Module):
+    """Pre-activation basic block (He et al. 2016): BN-ReLU-conv, BN-ReLU-conv, plus the input.
+
+    The shortcut takes the block's input itself (a 1x1 projection of it when
+    the shape changes), so each BatchNorm's channels are read by exactly one
+    conv: ``bn1`` by ``conv1``, ``bn2`` by ``conv2``.
+    """
+
+    def __init__(self, c_in, c_out, stride):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(c_in)
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
+        self.shortcut = (nn.Conv2d(c_in, c_out, 1, stride, bias=False) if stride != 1 or c_in != c_out
+                         else nn.Identity())
+
+    def forward(self, x):
+        out = self.conv1(torch.relu(self.bn1(x)))
+        out = self.conv2(torch.relu(self.bn2(out)))
+        return out + self.shortcut(x)
+
+
+class PreResNetCifar(nn.Module):
+    """Pre-activation ResNet for 32x32 inputs (depth 6n + 2, basic blocks, widths 16/32/64).
+
+    The early-bird papers' CIFAR family; theirs is the bottleneck PreResNet-101,
+    this one uses basic blocks (depths 20, 56, 110).
+    """
+
+    def __init__(self, depth, in_channels=3, num_classes=10, width=16):
+        super().__init__()
+        if (depth - 2) % 6 != 0 or depth < 8:
+            raise ValueError(f"parameter 'depth' = {depth} is not allowed; expected 6n + 2 with n >= 1")
+        n = (depth - 2) // 6
+        self.conv = nn.Conv2d(in_channels, width, 3, 1, 1, bias=False)
+        blocks, c = [], width
+        for stage, w in enumerate((width, 2 * width, 4 * width)):
+            for b in range(n):
+                blocks.append(PreActBlock(c, w, 2 if (stage > 0 and b == 0) else 1))
+                c = w
+        self.blocks = nn.Sequential(*blocks)
+        self.bn = nn.BatchNorm2d(c)
+        self.fc = nn.Linear(c, num_classes)
+
+    def forward(self, x):
+        """Logits ``(n, num_classes)`` for images ``(n, C, H, W)``."""
+        x = self.blocks(self.conv(x))
+        x = torch.relu(self.bn(x))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+    def channel_groups(self):
+        """``[(bn name, producer weight name or None, consumer weight name)]``: see
+        :func:`pruning_utils.spline.channel_groups`."""
+        out = []
+        for i, blk in enumerate(self.blocks):
+            out.append((f"blocks.{i}.bn1", None, f"blocks.{i}.conv1.weight"))
+            out.append((f"blocks.{i}.bn2", f"blocks.{i}.conv1.weight", f"blocks.{i}.conv2.weight"))
+        out.append(("bn", None, "fc.weight"))
+        return out
+
+
 MODELS = ("mlp", "lenet300100", "lenet5", "mnistnet", "conv2", "conv4", "conv6",
-          "vgg11", "vgg16", "resnet20", "resnet32", "resnet56")
+          "vgg11", "vgg16", "resnet20", "resnet32", "resnet56", "preresnet20", "preresnet56",
+          "preresnet110")
 _ALIASES = {"lenet-300-100": "lenet300100", "lenet_300_100": "lenet300100",
             "lenet-5": "lenet5", "conv-2": "conv2", "conv-4": "conv4", "conv-6": "conv6",
             "vgg-11": "vgg11", "vgg-16": "vgg16", "resnet-20": "resnet20",
-            "resnet-32": "resnet32", "resnet-56": "resnet56"}
+            "resnet-32": "resnet32", "resnet-56": "resnet56", "preresnet-20": "preresnet20",
+            "preresnet-56": "preresnet56", "preresnet-110": "preresnet110"}
 
 
 def _build(name, input_shape, num_classes, **kw):
@@ -204,6 +268,8 @@ def _build(name, input_shape, num_classes, **kw):
         return ConvNet(blocks, in_channels=c, input_size=h, num_classes=num_classes, **kw)
     if name in _VGG:
         return VGG(_VGG[name], c, num_classes, **kw)
+    if name.startswith("preresnet"):
+        return PreResNetCifar(int(name[len("preresnet"):]), c, num_classes, **kw)
     depth = int(name[len("resnet"):])
     return ResNetCifar(depth, c, num_classes, **kw)
 

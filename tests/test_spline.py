@@ -1,0 +1,257 @@
+"""pruning_utils.spline: codes, distances, detectors, structured masks, the spline criterion, FLOPs."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from pruning_utils import spline
+from pruning_utils.claims import evaluate
+from pruning_utils.experiments import spline as spline_exp
+from pruning_utils.masks import apply_masks
+from pruning_utils.models import build_model
+
+
+def _mlp(seed=0, hidden=(16, 8)):
+    return build_model("mlp", (1, 4, 4), 3, seed=seed, hidden=hidden, batchnorm=True)
+
+
+def _x(n=300, seed=0):
+    return torch.randn(n, 1, 4, 4, generator=torch.Generator().manual_seed(seed))
+
+
+# ---------------------------------------------------------------------------
+# codes and distance
+
+
+def test_codes_are_the_signs_of_the_batchnorm_outputs_and_pack_round_trip():
+    net = _mlp().eval()
+    x = _x()
+    codes = spline.activation_codes(net, x, batch_size=64)   # several batches
+    assert codes.units == {"1": 16, "4": 8} and codes.n == 300
+    with torch.no_grad():
+        h1 = net[1](net[0](x.flatten(1)))
+    assert torch.equal(codes.unpack("1"), h1 > 0)
+    assert codes.packed["1"].dtype == torch.uint8 and codes.packed["1"].shape == (300, 2)
+
+
+def test_codes_restore_training_mode_and_read_relus_without_batchnorm():
+    net = _mlp().train()
+    spline.activation_codes(net, _x())
+    assert net.training
+    plain = build_model("mlp", (1, 4, 4), 3, seed=0, hidden=(5,))
+    c = spline.activation_codes(plain, _x())
+    with torch.no_grad():
+        pre = plain[0](_x().flatten(1))
+    assert torch.equal(c.unpack("1"), pre > 0)
+
+
+def test_distance_identical_zero_complement_one_and_per_layer_mean():
+    net = _mlp().eval()
+    a = spline.activation_codes(net, _x())
+    assert spline.partition_distance(a, a) == 0.0
+    comp = spline.Codes({k: torch.from_numpy(__import__("numpy").packbits(~a.unpack(k).numpy(), axis=1))
+                         for k in a.packed}, dict(a.units))
+    assert spline.partition_distance(a, comp) == pytest.approx(1.0)
+    # flip every bit of one layer only: that layer 1, the other 0, mean 0.5 (layers weigh equally)
+    half = spline.Codes({"1": comp.packed["1"], "4": a.packed["4"]}, dict(a.units))
+    assert spline.partition_distance(a, half, per_layer=True) == {"1": 1.0, "4": 0.0}
+    assert spline.partition_distance(a, half) == pytest.approx(0.5)
+
+
+def test_distance_rejects_mismatched_codes():
+    a = spline.activation_codes(_mlp().eval(), _x(10))
+    b = spline.activation_codes(_mlp().eval(), _x(11))
+    with pytest.raises(ValueError, match="same probe set"):
+        spline.partition_distance(a, b)
+    with pytest.raises(ValueError, match="'a' and 'b'"):
+        spline.partition_distance(a, "codes")
+
+
+def test_canvas():
+    x0, x1 = torch.ones(1, 2, 2), 2 * torch.ones(1, 2, 2)
+    c = spline.canvas(x0, x1, n=3)
+    assert c.shape == (9, 1, 2, 2)
+    # alpha, beta in {0, 0.5, 1}: values alpha + 2 beta
+    assert sorted(c[:, 0, 0, 0].tolist()) == sorted(a + 2 * b for a in (0, .5, 1) for b in (0, .5, 1))
+    with pytest.raises(ValueError, match="'n'"):
+        spline.canvas(x0, x1, n=1)
+
+
+# ---------------------------------------------------------------------------
+# detectors on made-up sequences
+
+
+class _Scripted(spline.SplineEarlyBird):
+    """The spline detector fed with made-up codes instead of a model's."""
+
+    def __init__(self, seq, **kw):
+        super().__init__(torch.zeros(1, 1), **kw)
+        self.seq = iter(seq)
+
+    def _statistic(self, model):
+        codes = next(self.seq)
+        stat = (max(spline.partition_distance(codes, q) for q in self.queue)
+                if len(self.queue) == self.window else None)
+        self.queue.append(codes)
+        return stat
+
+
+def _codes(bits):
+    import numpy as np
+    b = np.array(bits, dtype=bool)[None, :]
+    return spline.Codes({"l": torch.from_numpy(np.packbits(b, axis=1))}, {"l": b.shape[1]})
+
+
+def test_spline_detector_fires_when_all_of_the_last_window_are_close():
+    ten = lambda k: _codes([1] * k + [0] * (10 - k))  # noqa: E731  distance |k - k'| / 10
+    seq = [ten(0), ten(5), ten(10), ten(9), ten(9), ten(8), ten(9)]
+    det = _Scripted(seq, threshold=0.16, window=3)
+    fired = [det.update(None, e + 1) for e in range(len(seq))]
+    # epoch 4: distances to (0, 5, 10) codes = 0.9, 0.4, 0.1 -> no; epoch 5: to (5, 10, 9) = .4 ...
+    # epoch 6 (k=8): to (10, 9, 9) = .2, .1, .1 -> no; epoch 7 (k=9): to (9, 9, 8) = 0, 0, .1 -> yes
+    assert det.history[:3] == [None, None, None]
+    assert det.history[3] == pytest.approx(0.9)
+    assert det.triggered_epoch == 7 and fired == [False] * 6 + [True]
+
+
+def test_mask_detector_needs_a_full_queue_and_all_distances_small():
+    net = _mlp()
+    det = spline.MaskEarlyBird(ratio=0.5, queue=3, threshold=0.1)
+    bn = net[1]
+    gammas = [torch.arange(16.0), torch.arange(16.0), torch.arange(16.0).flip(0), torch.arange(16.0).flip(0),
+              torch.arange(16.0).flip(0)]
+    with torch.no_grad():
+        net[4].weight.fill_(100.0)  # layer 4 always kept: only layer 1's mask moves
+        for e, g in enumerate(gammas):
+            bn.weight.copy_(g)
+            det.update(net, e + 1)
+    assert det.history[:2] == [None, None]
+    assert det.history[2] > 0.1 and det.history[3] > 0.1
+    assert det.history[4] == 0.0 and det.triggered_epoch == 5
+
+
+def test_detector_is_a_train_callback():
+    from pruning_utils.train import TrainConfig, train
+    x, y = _x(256), torch.randint(0, 3, (256,), generator=torch.Generator().manual_seed(1))
+    net = _mlp()
+    det = spline.SplineEarlyBird(_x(50), threshold=1.0, window=1)
+    train(net, (x, y), TrainConfig(epochs=3, batch_size=64), callbacks=[det])
+    assert det.epochs == [1, 2, 3] and det.triggered_epoch == 2 and net.training
+
+
+# ---------------------------------------------------------------------------
+# structured masks, criteria
+
+
+def test_channel_masks_equal_the_narrow_network():
+    net = _mlp().eval()
+    keep = {"1": torch.tensor([True, False] * 8), "4": torch.tensor([True] * 4 + [False] * 4)}
+    masks = spline.channel_masks(net, keep)
+    assert masks["0.weight"][1].sum() == 0 and masks["0.weight"][0].all()
+    assert masks["3.weight"][:, 1].sum() == 0 and masks["3.weight"][5].sum() == 0
+    assert masks["6.weight"][:, 5].sum() == 0
+    pruned = apply_masks(copy.deepcopy(net), masks)
+    # the narrow network built by hand computes the same outputs
+    narrow = build_model("mlp", (1, 4, 4), 3, hidden=(8, 4), batchnorm=True).eval()
+    k1, k2 = keep["1"], keep["4"]
+    with torch.no_grad():
+        narrow[0].weight.copy_(net[0].weight[k1]); narrow[0].bias.copy_(net[0].bias[k1])
+        for a, b, k in ((narrow[1], net[1], k1), (narrow[4], net[4], k2)):
+            for attr in ("weight", "bias", "running_mean", "running_var"):
+                getattr(a, attr).copy_(getattr(b, attr)[k])
+        narrow[3].weight.copy_(net[3].weight[k2][:, k1]); narrow[3].bias.copy_(net[3].bias[k2])
+        narrow[6].weight.copy_(net[6].weight[:, k2]); narrow[6].bias.copy_(net[6].bias)
+        x = _x(20)
+        assert torch.allclose(pruned(x), narrow(x), atol=1e-6)
+
+
+def test_channel_groups_of_vgg_and_preresnet_and_errors():
+    vgg = build_model("vgg11", (3, 32, 32), 10)
+    groups = spline.channel_groups(vgg)
+    assert groups[0] == ("features.1", "features.0.weight", "features.4.weight")
+    assert groups[-1][2] == "classifier.weight"
+    pre = build_model("preresnet20", (3, 32, 32), 10)
+    masks = spline.channel_masks(pre, spline.keep_from_scores(spline.slimming_scores(pre), 0.5))
+    apply_masks(pre, masks)
+    assert pre(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+    with pytest.raises(ValueError, match="no BatchNorm"):
+        spline.channel_groups(build_model("mlp", (1, 4, 4), 3, hidden=(5,)))
+    with pytest.raises(ValueError, match="'keep'"):
+        spline.channel_masks(_mlp(), {"nope": torch.ones(3, dtype=torch.bool)})
+
+
+def test_spline_criterion_finds_duplicated_and_sign_flipped_units():
+    net = _mlp(hidden=(12,)).eval()
+    with torch.no_grad():
+        net[0].weight[7] = -3.0 * net[0].weight[2]     # sign-flipped, scaled copy of unit 2
+        net[0].bias[7] = -3.0 * net[0].bias[2]
+        net[0].weight[9] = 0.5 * net[0].weight[4]       # positive copy of unit 4
+        net[0].bias[9] = 0.5 * net[0].bias[4]
+    s = spline.spline_scores(net, normalise=False)["1"]
+    first_two = set(torch.argsort(s)[:2].tolist())
+    assert first_two in ({2, 4}, {2, 9}, {7, 4}, {7, 9})  # one member of each pair, never both of one
+    keep = spline.keep_from_scores({"1": s}, 2 / 12, "layerwise")["1"]
+    assert keep[2] != keep[7] and keep[4] != keep[9]
+    # with BatchNorm statistics measured on data (unit 7's mean is -3 times unit 2's, its variance 9
+    # times), folding keeps the two hyperplanes identical up to sign
+    net.train()
+    with torch.no_grad():
+        net(_x(2000, seed=3))
+    net.eval()
+    assert abs(float(net[1].running_mean[7] + 3 * net[1].running_mean[2])) < 1e-4
+    assert float(spline.spline_scores(net, normalise=False)["1"].min()) < 1e-5
+
+
+def test_keep_from_scores_counts_and_protection():
+    scores = {"a": torch.tensor([3.0, 1.0, 2.0, 0.5]), "b": torch.tensor([0.1, 0.2])}
+    lw = spline.keep_from_scores(scores, 0.5, "layerwise")
+    assert lw["a"].tolist() == [True, False, True, False] and lw["b"].tolist() == [False, True]
+    gl = spline.keep_from_scores(scores, 0.5, "global")
+    assert sum(int((~k).sum()) for k in gl.values()) == 3
+    assert gl["b"].any()  # a group is never emptied
+    with pytest.raises(ValueError, match="'ratio'"):
+        spline.keep_from_scores(scores, 1.0)
+    with pytest.raises(ValueError, match="'scope'"):
+        spline.keep_from_scores(scores, 0.5, "per-layer")
+
+
+def test_flops_dense_and_structured():
+    net = _mlp()
+    dense = spline.forward_flops(net, (1, 4, 4))
+    assert dense == 2 * (16 * 16 + 16 * 8 + 8 * 3)
+    keep = {"1": torch.tensor([True] * 8 + [False] * 8), "4": torch.ones(8, dtype=torch.bool)}
+    masks = spline.channel_masks(net, keep)
+    assert spline.forward_flops(net, (1, 4, 4), masks) == 2 * (8 * 16 + 8 * 8 + 8 * 3)
+    conv = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, bias=False))
+    assert spline.forward_flops(conv, (1, 5, 5)) == 2 * 36 * 25
+    assert spline.training_flops(net, (1, 4, 4), 100, 2) == 3 * dense * 100 * 2
+
+
+def test_l1_penalty_shrinks_gammas():
+    from pruning_utils.train import TrainState
+    net = _mlp()
+    before = net[1].weight.detach().clone()
+    state = TrainState(net, None, None, 1, 1, lr=0.5)
+    spline.L1GammaPenalty(0.1).on_step_end(state)
+    assert torch.allclose(net[1].weight.detach(), before - 0.05 * torch.sign(before))
+
+
+# ---------------------------------------------------------------------------
+# the experiment
+
+
+def test_tiny_experiment_run_and_claims():
+    kw = dict(dataset="digits", width=16, depth=2, epochs=6, batch_size=64, canvas_size=5, ratios=[0.5],
+              finetune_epochs=1, seeds=1, device="cpu", spline_threshold=1.0)
+    a, b = spline_exp.run(**kw), spline_exp.run(**kw)
+    assert a["per_seed"] == b["per_seed"]
+    s = a["per_seed"][0]
+    assert s["spline_eb_epoch"] == 4  # threshold 1: fires as soon as three earlier epochs exist
+    assert len(s["spline_distance"]) == 6 and s["spline_distance"][:3] == [None] * 3
+    assert set(s["criteria"]) == {f"{c}/{sc}" for c in spline_exp.CRITERIA for sc in spline_exp.SCOPES}
+    assert s["flops"]["early_bird_training"] < s["flops"]["train_prune_retrain"]
+    assert len(evaluate(spline_exp.CLAIMS, a)) == len(spline_exp.CLAIMS)
