@@ -7,11 +7,12 @@ import pytest
 import torch
 from torch import nn
 
-from pruning_utils.models import MLP, MODELS, build_model, count_parameters, prunable_layers
+from pruning_utils.models import MLP, MODELS, PreResNetCifar, build_model, count_parameters, prunable_layers
 
 
 MNIST_LIKE = ("mlp", "lenet300100", "lenet5", "mnistnet", "conv2", "conv4", "conv6", "resnet20")
-CIFAR = ("conv2", "conv4", "conv6", "vgg11", "vgg16", "resnet20", "resnet32", "resnet56")
+CIFAR = ("conv2", "conv4", "conv6", "vgg11", "vgg16", "resnet20", "resnet32", "resnet56", "preresnet20",
+         "preresnet56", "preresnet110")
 
 
 def n_weights(model):
@@ -194,3 +195,17 @@ def test_other_bad_arguments():
 def test_aliases():
     assert count_parameters(build_model("LeNet-300-100")) == 266_610
     assert count_parameters(build_model("resnet-20", input_shape=(3, 32, 32))) == 272_474
+
+
+def test_preresnet_structure():
+    net = build_model("preresnet20", input_shape=(3, 32, 32), seed=0)
+    assert len(net.blocks) == 9 and len(net.channel_groups()) == 2 * 9 + 1
+    # pre-activation: each block starts with BatchNorm and ends with a conv (no BN after the sum)
+    blk = net.blocks[3]
+    assert isinstance(blk.bn1, nn.BatchNorm2d) and blk.conv1.stride == (2, 2)
+    assert isinstance(net.blocks[0].shortcut, nn.Identity) and isinstance(blk.shortcut, nn.Conv2d)
+    # the same convs as ResNet-20 (3x3 stem, 18 3x3 convs, two 1x1 projections) plus the fc
+    n_conv = sum(isinstance(m, nn.Conv2d) for m in net.modules())
+    assert n_conv == 1 + 18 + 2
+    with pytest.raises(ValueError, match="'depth'"):
+        PreResNetCifar(21)

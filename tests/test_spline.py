@@ -255,3 +255,34 @@ def test_tiny_experiment_run_and_claims():
     assert set(s["criteria"]) == {f"{c}/{sc}" for c in spline_exp.CRITERIA for sc in spline_exp.SCOPES}
     assert s["flops"]["early_bird_training"] < s["flops"]["train_prune_retrain"]
     assert len(evaluate(spline_exp.CLAIMS, a)) == len(spline_exp.CLAIMS)
+
+
+def _grid_codes(net, n=120):
+    t = torch.linspace(-2, 2, n)
+    grid = torch.stack(torch.meshgrid(t, t, indexing="xy"), -1).reshape(-1, 1, 1, 2)
+    c = spline.activation_codes(net, grid, batch_size=10_000)
+    return torch.cat([c.unpack(k) for k in c.packed], 1)
+
+
+def _same_partition(a, b):
+    na, nb = len(torch.unique(a, dim=0)), len(torch.unique(b, dim=0))
+    return na == nb == len(torch.unique(torch.cat([a, b], 1), dim=0))
+
+
+def _without_unit(net, bn, k):
+    p = copy.deepcopy(net)
+    keep = {bn: torch.ones(net.get_submodule(bn).num_features, dtype=torch.bool)}
+    keep[bn][k] = False
+    apply_masks(p, spline.channel_masks(p, keep))
+    return p.eval()
+
+
+def test_pruning_a_last_layer_unit_removes_exactly_its_boundary():
+    """The partition after pruning unit k equals the partition of the codes without bit k
+    (last hidden layer); for a first-layer unit the later boundaries move, so it differs."""
+    net = build_model("mlp", (1, 1, 2), 2, seed=3, hidden=(6, 6), batchnorm=True).eval()
+    codes = _grid_codes(net)
+    drop = lambda c, j: torch.cat([c[:, :j], c[:, j + 1:]], 1)  # noqa: E731
+    for k in range(6):
+        assert _same_partition(_grid_codes(_without_unit(net, "4", k)), drop(codes, 6 + k))
+    assert not all(_same_partition(_grid_codes(_without_unit(net, "1", k)), drop(codes, k)) for k in range(6))

@@ -76,9 +76,9 @@ PROFILES = {
     "default": {},
     # the early-bird papers' CIFAR setting: SGD 0.1, momentum 0.9, wd 1e-4, x0.1 at epochs 80 and 120 of 160
     "paper": {"dataset": "cifar10", "download": True, "model": "vgg16", "epochs": 160, "augment": "crop_flip",
-              "finetune_epochs": 10, "seeds": 1, "progress": True},
+              "finetune_epochs": 5, "seeds": 1, "progress": True},
     "paper_preresnet": {"dataset": "cifar100", "download": True, "model": "preresnet56", "epochs": 160,
-                        "augment": "crop_flip", "finetune_epochs": 10, "seeds": 1, "progress": True},
+                        "augment": "crop_flip", "finetune_epochs": 5, "seeds": 1, "progress": True},
 }
 
 CRITERIA = ("spline", "gamma", "l1", "random")
