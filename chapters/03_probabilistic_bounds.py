@@ -315,9 +315,8 @@ plt.show()
 # $\delta = 5\%$ (dashed), against hidden width, depth, pruning rate, and for one
 # convolutional layer. Log scale: the distance between a solid and a dashed
 # line of one colour is the bound's looseness factor. The bound holds
-# everywhere and is loose everywhere, by a factor of about 6 for one
-# convolutional layer at low rates up to several hundred for rescaled random
-# pruning at 90%. It grows geometrically with depth, since every layer
+# everywhere and is loose everywhere, by a factor of about 6 for the
+# convolutional layer up to several hundred for four hidden layers. It grows geometrically with depth, since every layer
 # multiplies it by its own tail factor, while the measured gap barely grows:
 # the worst input for one layer is not the worst for the next, and the proof
 # pays for each layer's worst case separately.
