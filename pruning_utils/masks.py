@@ -23,7 +23,7 @@ from torch.nn.utils import prune
 from .models import prunable_layers
 
 __all__ = ["masks_from_scores", "apply_masks", "get_masks", "sparsity_report",
-           "remove_masks", "effective_weights", "mask_overlap", "kept_overlap", "check_sparsity",
+           "remove_masks", "effective_weights", "mask_overlap", "kept_overlap", "collapse_report", "check_sparsity",
            "dense_state_dict"]
 
 SCOPES = ("global", "layerwise")
@@ -201,8 +201,67 @@ def sparsity_report(model_or_masks, warn: bool = True) -> dict:
     if collapsed and warn:
         warnings.warn(f"layer collapse: no weight kept in {', '.join(collapsed)}", RuntimeWarning,
                       stacklevel=2)
+    elif warn:
+        rep = collapse_report(masks)
+        if rep["passes_signal"] is False:
+            warnings.warn(f"layer collapse: every layer keeps weights, but no path of kept weights joins the "
+                          f"input to the output (first cut at {rep['first_cut']})", RuntimeWarning, stacklevel=2)
     return {"layers": layers, "total": total, "kept": kept,
             "sparsity": 1.0 - kept / total if total else 0.0, "collapsed": collapsed}
+
+
+def _unit_links(m: torch.Tensor) -> torch.Tensor:
+    """``(out, in)`` boolean: is any weight kept between output unit/channel ``o`` and input ``i``?"""
+    m = m.bool()
+    return m.reshape(m.shape[0], m.shape[1], -1).any(2) if m.dim() > 2 else m
+
+
+def collapse_report(masks: Mapping[str, torch.Tensor]) -> dict:
+    """Can signal still pass? Layer by layer, which units keep a path of kept weights from the input.
+
+    For masks of a chain of layers (each layer's inputs are the previous
+    layer's outputs, as in an MLP or VGG; a Linear after a flatten reads each
+    channel ``in / out_prev`` times), an output unit is *reachable* when some
+    kept weight joins it to a reachable input; the network's inputs are all
+    reachable. Returns ``{"layers": {name: {"kept", "alive_outputs",
+    "reachable_outputs"}}, "collapsed": [layers with nothing kept],
+    "passes_signal": bool, "first_cut": name or None}``. For masks that do not
+    chain (residual networks), ``reachable_outputs`` is ``None`` and
+    ``passes_signal`` is ``None``: only empty layers are detected.
+    """
+    if not isinstance(masks, Mapping) or not masks:
+        raise ValueError("parameter 'masks' must be a non-empty dict {name: bool tensor}")
+    names = list(masks)
+    out = {}
+    reach = None
+    chain = True
+    first_cut = None
+    for i, name in enumerate(names):
+        if masks[name].dim() < 2:  # not a weight matrix: only emptiness can be checked
+            chain = False
+            out[name] = {"kept": int(masks[name].bool().sum()), "alive_outputs": None, "reachable_outputs": None}
+            continue
+        links = _unit_links(masks[name].cpu())
+        row = {"kept": int(masks[name].bool().sum()), "alive_outputs": int(links.any(1).sum()),
+               "reachable_outputs": None}
+        if chain:
+            if reach is None:
+                reach_in = torch.ones(links.shape[1], dtype=torch.bool)
+            elif links.shape[1] == reach.numel():
+                reach_in = reach
+            elif links.shape[1] % reach.numel() == 0:
+                reach_in = reach.repeat_interleave(links.shape[1] // reach.numel())
+            else:
+                chain = False
+            if chain:
+                reach = (links & reach_in[None, :]).any(1)
+                row["reachable_outputs"] = int(reach.sum())
+                if first_cut is None and row["reachable_outputs"] == 0:
+                    first_cut = name
+        out[name] = row
+    collapsed = [n for n, r in out.items() if r["kept"] == 0]
+    return {"layers": out, "collapsed": collapsed,
+            "passes_signal": (first_cut is None) if chain else None, "first_cut": first_cut if chain else None}
 
 
 def mask_overlap(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> float:

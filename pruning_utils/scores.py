@@ -1,4 +1,4 @@
-"""Pruning scores: one non-negative number per weight, higher = more worth keeping.
+"""Pruning scores: one number per weight, higher = more worth keeping (non-negative except GraSP's).
 
 A score is separate from the masking rule (as in Synaptic-Flow): pass any of
 these to :func:`pruning_utils.masks.masks_from_scores`. Keys are the unpruned
@@ -15,7 +15,8 @@ from torch import nn
 from .masks import effective_weights
 from .models import prunable_layers
 
-__all__ = ["magnitude_scores", "random_scores", "snip_scores"]
+__all__ = ["magnitude_scores", "random_scores", "snip_scores", "grasp_scores", "synflow_scores",
+           "class_balanced_batch"]
 
 
 def magnitude_scores(model: nn.Module) -> dict:
@@ -66,3 +67,67 @@ def snip_scores(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn=F.cr
         grads = list(g) if grads is None else [a + b for a, b in zip(grads, g)]
     weights = effective_weights(model)
     return {k: (weights[k] * g).abs().detach() for k, g in zip(leaves, grads)}
+
+
+def class_balanced_batch(x: torch.Tensor, y: torch.Tensor, per_class: int = 10, seed: int = 0):
+    """``per_class`` examples of every class, drawn without replacement from a generator seeded by ``seed``.
+
+    The data-dependent scores at initialisation (SNIP/SBP, GraSP) are computed
+    on such a batch in Hayou et al.'s code (10 images per class). Classes in
+    increasing order; a class with fewer examples than ``per_class`` is an
+    error that names it.
+    """
+    if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 1:
+        raise ValueError(f"parameter 'per_class' = {per_class!r} is not allowed; expected a positive integer")
+    g = torch.Generator().manual_seed(int(seed))
+    idx = []
+    for c in torch.unique(y.cpu()).tolist():
+        where = torch.nonzero(y.cpu() == c).flatten()
+        if where.numel() < per_class:
+            raise ValueError(f"class {c} has {where.numel()} examples; parameter 'per_class' = {per_class} needs more")
+        idx.append(where[torch.randperm(where.numel(), generator=g)[:per_class]])
+    idx = torch.cat(idx).to(x.device)
+    return x[idx], y[idx]
+
+
+def grasp_scores(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn=F.cross_entropy) -> dict:
+    """GraSP (Wang et al., ICLR 2020) as keep-scores: ``theta * (H g)``, higher = keep.
+
+    ``g = dL/dtheta`` and ``H g`` the Hessian-gradient product of the loss on
+    ``(x, y)`` (double backward). GraSP removes the weights whose removal
+    reduces the gradient norm least, i.e. with the largest ``-theta * H g``;
+    as a keep-score that is ``theta * H g`` (any real number: ``masks_from_scores``
+    keeps the highest). The model runs in whatever mode it is in.
+    """
+    layers = prunable_layers(model)
+    leaves = [(m.weight_orig if hasattr(m, "weight_orig") else m.weight) for m in layers.values()]
+    loss = loss_fn(model(x), y)
+    g = torch.autograd.grad(loss, leaves, create_graph=True)
+    z = sum((gi * gi.detach()).sum() for gi in g)
+    hg = torch.autograd.grad(z, leaves)
+    weights = effective_weights(model)
+    return {k: (weights[k] * h).detach() for k, h in zip(layers, hg)}
+
+
+def synflow_scores(model: nn.Module, input_shape) -> dict:
+    """SynFlow (Tanaka et al., NeurIPS 2020), one shot: ``|theta * dR/dtheta|`` with
+    ``R = 1^T (prod_l |W_l|) 1`` computed on a copy of the model.
+
+    The copy has every parameter replaced by its absolute value, BatchNorm in
+    eval mode, float64 (the product over layers overflows float32 in deep
+    nets), and sees one all-ones input of ``input_shape``. Data-free. (SynFlow
+    proper repeats this over 100 rounds of pruning; this is one round.)
+    """
+    import copy
+    net = copy.deepcopy(model).double().eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.abs_()
+    layers = prunable_layers(net)
+    leaves = [(m.weight_orig if hasattr(m, "weight_orig") else m.weight) for m in layers.values()]
+    dev = leaves[0].device
+    r = net(torch.ones((1, *tuple(input_shape)), dtype=torch.float64, device=dev)).sum()
+    grads = torch.autograd.grad(r, leaves)
+    weights = effective_weights(net)
+    orig = effective_weights(model)
+    return {k: (weights[k] * gr).abs().to(orig[k].dtype).detach() for k, gr in zip(layers, grads)}
