@@ -171,14 +171,12 @@ if importlib.util.find_spec("pruning_utils") is None:  # Colab: install the book
 # partitions are equal when they group the grid points the same way.
 
 # %%
-import copy
-
 import numpy as np
 import torch
 
-from pruning_utils.masks import apply_masks
 from pruning_utils.models import build_model
-from pruning_utils.spline import activation_codes, channel_masks, keep_from_scores, slimming_scores, spline_scores
+from pruning_utils.spline import (activation_codes, keep_from_scores, same_partition, slimming_scores, spline_scores,
+                                  without_units)
 
 toy = build_model("mlp", (1, 1, 2), 2, seed=0, hidden=(6,), batchnorm=True).eval()
 with torch.no_grad():
@@ -192,23 +190,7 @@ grid = torch.stack(torch.meshgrid(t, t, indexing="xy"), -1).reshape(-1, 1, 1, 2)
 
 
 def codes_of(net):
-    c = activation_codes(net, grid, batch_size=40_000)
-    return torch.cat([c.unpack(n) for n in c.packed], 1)
-
-
-def same_partition(a, b):
-    """Do the two code matrices (points x bits) group the points the same way?"""
-    na, nb = len(torch.unique(a, dim=0)), len(torch.unique(b, dim=0))
-    return na == nb == len(torch.unique(torch.cat([a, b], 1), dim=0))
-
-
-def pruned(net, layer_bn, unit):
-    """A copy of ``net`` with one unit of one layer removed (row and column masked)."""
-    p = copy.deepcopy(net)
-    keep = {layer_bn: torch.ones(net.get_submodule(layer_bn).num_features, dtype=torch.bool)}
-    keep[layer_bn][unit] = False
-    apply_masks(p, channel_masks(p, keep))
-    return p.eval()
+    return activation_codes(net, grid, batch_size=40_000).bits()
 
 
 before = codes_of(toy)
@@ -217,7 +199,7 @@ print(f"{len(torch.unique(before, dim=0))} regions on the grid")
 # %%
 import matplotlib.pyplot as plt
 
-from pruning_utils.plotting import METHOD_STYLE, use_style
+from pruning_utils.plotting import use_style
 
 use_style()
 
@@ -246,8 +228,8 @@ def draw(ax, net, title):
 
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.8))
 draw(axes[0], toy, "six units (unit 5 duplicates unit 2)")
-draw(axes[1], pruned(toy, "1", 0), "unit 0 pruned: its line is gone")
-draw(axes[2], pruned(toy, "1", 5), "unit 5 pruned: nothing changes")
+draw(axes[1], without_units(toy, "1", 0), "unit 0 pruned: its line is gone")
+draw(axes[2], without_units(toy, "1", 5), "unit 5 pruned: nothing changes")
 fig.tight_layout()
 plt.show()
 
@@ -272,18 +254,18 @@ def minus_bit(codes, k):
 
 
 print("one hidden layer: pruning any unit erases exactly its boundary:",
-      all(same_partition(codes_of(pruned(toy, "1", k)), minus_bit(before, k)) for k in range(6)))
+      all(same_partition(codes_of(without_units(toy, "1", k)), minus_bit(before, k)) for k in range(6)))
 
 deep = build_model("mlp", (1, 1, 2), 2, seed=3, hidden=(6, 6), batchnorm=True).eval()
 deep_codes = codes_of(deep)
 print("two hidden layers, last layer: pruning any unit erases exactly its boundary:",
-      all(same_partition(codes_of(pruned(deep, "4", k)), minus_bit(deep_codes, 6 + k)) for k in range(6)))
+      all(same_partition(codes_of(without_units(deep, "4", k)), minus_bit(deep_codes, 6 + k)) for k in range(6)))
 print("two hidden layers, first layer: pruning a unit only erases its boundary, for every unit:",
-      all(same_partition(codes_of(pruned(deep, "1", k)), minus_bit(deep_codes, k)) for k in range(6)))
+      all(same_partition(codes_of(without_units(deep, "1", k)), minus_bit(deep_codes, k)) for k in range(6)))
 
 removed = [i for i, k in enumerate(keep_from_scores(spline_scores(toy), 1 / 6, "layerwise")["1"]) if not k]
 print("the spline criterion removes one of the duplicated pair (units 2 and 5):", removed in ([2], [5]))
-print("... and the partition is unchanged:", same_partition(codes_of(pruned(toy, "1", removed[0])), before))
+print("... and the partition is unchanged:", same_partition(codes_of(without_units(toy, "1", removed[0])), before))
 gamma_removed = [i for i, k in enumerate(keep_from_scores(slimming_scores(toy), 1 / 6, "layerwise")["1"]) if not k]
 print("|gamma| pruning removes a duplicated unit:", gamma_removed in ([2], [5]))
 

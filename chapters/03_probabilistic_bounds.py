@@ -195,7 +195,6 @@ if importlib.util.find_spec("pruning_utils") is None:  # Colab: install the book
 # %%
 import math
 
-import numpy as np
 import torch
 from scipy import stats
 

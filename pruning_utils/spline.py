@@ -38,6 +38,7 @@ This module:
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 from collections import deque
@@ -47,10 +48,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from .masks import apply_masks
 from .models import prunable_layers
 from .train import Callback
 
-__all__ = ["Codes", "activation_codes", "partition_distance", "canvas", "SplineEarlyBird", "MaskEarlyBird",
+__all__ = ["Codes", "activation_codes", "partition_distance", "same_partition", "without_units", "canvas", "SplineEarlyBird", "MaskEarlyBird",
            "channel_groups", "channel_masks", "slimming_scores", "channel_l1_scores", "spline_scores",
            "keep_from_scores", "folded_hyperplanes", "forward_flops", "training_flops", "L1GammaPenalty"]
 
@@ -83,6 +85,22 @@ class Codes:
         """The boolean codes ``(n, units)`` of one layer."""
         bits = np.unpackbits(self.packed[name].numpy(), axis=1, count=self.units[name])
         return torch.from_numpy(bits.astype(bool))
+
+    def bits(self) -> torch.Tensor:
+        """All layers' codes side by side, ``(n, total units)``, layers in recording order."""
+        return torch.cat([self.unpack(k) for k in self.packed], 1)
+
+
+def same_partition(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Do two code matrices (inputs x bits, e.g. :meth:`Codes.bits`) group the inputs into the same regions?
+
+    True exactly when the map from ``a``'s distinct rows to ``b``'s is a
+    bijection on the inputs: as many regions in each as in the two together.
+    """
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(f"parameters 'a' and 'b' code {a.shape[0]} and {b.shape[0]} inputs; expected the same inputs")
+    na, nb = len(torch.unique(a, dim=0)), len(torch.unique(b, dim=0))
+    return na == nb == len(torch.unique(torch.cat([a, b], 1), dim=0))
 
 
 def _code_sites(model: nn.Module):
@@ -254,6 +272,15 @@ def channel_masks(model: nn.Module, keep: dict) -> dict:
                 raise ValueError(f"parameter 'keep'[{bn!r}] has {c} entries; {producer!r} has {m_p.shape[0]} outputs")
             m_p &= k.to(m_p.device).view(-1, *([1] * (m_p.dim() - 1)))
     return masks
+
+
+def without_units(model: nn.Module, bn_name: str, units) -> nn.Module:
+    """A copy of ``model`` (eval mode) with the given channels of one BatchNorm group removed by :func:`channel_masks`."""
+    pruned = copy.deepcopy(model)
+    keep = {bn_name: torch.ones(pruned.get_submodule(bn_name).num_features, dtype=torch.bool)}
+    keep[bn_name][torch.as_tensor(units, dtype=torch.long)] = False
+    apply_masks(pruned, channel_masks(pruned, keep))
+    return pruned.eval()
 
 
 def _bn(model, name):
@@ -499,7 +526,8 @@ class MaskEarlyBird(_EarlyBird):
             raise ValueError(f"parameter 'queue' = {queue!r} is not allowed; expected an integer >= 2")
         if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not (0 <= threshold <= 1):
             raise ValueError(f"parameter 'threshold' = {threshold!r} is not allowed; expected 0 <= threshold <= 1")
-        keep_from_scores({"x": torch.ones(2)}, ratio)  # validates ratio
+        if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real) or not (0 <= ratio < 1):
+            raise ValueError(f"parameter 'ratio' = {ratio!r} is not allowed; expected a number with 0 <= ratio < 1")
         self.ratio, self.threshold = ratio, float(threshold)
         self.masks = deque(maxlen=queue)
 

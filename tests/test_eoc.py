@@ -11,7 +11,7 @@ from torch import nn
 
 from pruning_utils import eoc
 from pruning_utils.masks import apply_masks, collapse_report, masks_from_scores, sparsity_report
-from pruning_utils.models import build_model
+from pruning_utils.models import build_model, prunable_layers
 from pruning_utils.scores import class_balanced_batch, grasp_scores, random_scores, snip_scores, synflow_scores
 
 
@@ -157,8 +157,7 @@ def test_class_balanced_batch():
 
 def test_collapse_report_finds_a_cut_path():
     net = build_model("mlp", (1, 1, 6), 3, hidden=(5, 4))
-    masks = {n: torch.ones_like(m.weight, dtype=torch.bool) for n, m in
-             [(k, v) for k, v in zip(["0.weight", "2.weight", "4.weight"], [net[0], net[2], net[4]])]}
+    masks = {n: torch.ones_like(m.weight, dtype=torch.bool) for n, m in prunable_layers(net).items()}
     rep = collapse_report(masks)
     assert rep["passes_signal"] is True and rep["first_cut"] is None
     # cut every path: layer 2 keeps weights only from hidden units 0-1, which layer 0 no longer feeds
@@ -174,8 +173,7 @@ def test_collapse_report_finds_a_cut_path():
         sparsity_report(masks)
     # a residual network's masks do not chain: only empty layers are reported
     res = build_model("resnet20", (3, 32, 32), 10)
-    rm = {k: torch.ones_like(v, dtype=torch.bool) for k, v in
-          {n: m.weight for n, m in __import__("pruning_utils.models", fromlist=["x"]).prunable_layers(res).items()}.items()}
+    rm = {n: torch.ones_like(m.weight, dtype=torch.bool) for n, m in prunable_layers(res).items()}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sparsity_report(rm)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -53,7 +54,7 @@ def test_distance_identical_zero_complement_one_and_per_layer_mean():
     net = _mlp().eval()
     a = spline.activation_codes(net, _x())
     assert spline.partition_distance(a, a) == 0.0
-    comp = spline.Codes({k: torch.from_numpy(__import__("numpy").packbits(~a.unpack(k).numpy(), axis=1))
+    comp = spline.Codes({k: torch.from_numpy(np.packbits(~a.unpack(k).numpy(), axis=1))
                          for k in a.packed}, dict(a.units))
     assert spline.partition_distance(a, comp) == pytest.approx(1.0)
     # flip every bit of one layer only: that layer 1, the other 0, mean 0.5 (layers weigh equally)
@@ -101,7 +102,6 @@ class _Scripted(spline.SplineEarlyBird):
 
 
 def _codes(bits):
-    import numpy as np
     b = np.array(bits, dtype=bool)[None, :]
     return spline.Codes({"l": torch.from_numpy(np.packbits(b, axis=1))}, {"l": b.shape[1]})
 
@@ -260,21 +260,7 @@ def test_tiny_experiment_run_and_claims():
 def _grid_codes(net, n=120):
     t = torch.linspace(-2, 2, n)
     grid = torch.stack(torch.meshgrid(t, t, indexing="xy"), -1).reshape(-1, 1, 1, 2)
-    c = spline.activation_codes(net, grid, batch_size=10_000)
-    return torch.cat([c.unpack(k) for k in c.packed], 1)
-
-
-def _same_partition(a, b):
-    na, nb = len(torch.unique(a, dim=0)), len(torch.unique(b, dim=0))
-    return na == nb == len(torch.unique(torch.cat([a, b], 1), dim=0))
-
-
-def _without_unit(net, bn, k):
-    p = copy.deepcopy(net)
-    keep = {bn: torch.ones(net.get_submodule(bn).num_features, dtype=torch.bool)}
-    keep[bn][k] = False
-    apply_masks(p, spline.channel_masks(p, keep))
-    return p.eval()
+    return spline.activation_codes(net, grid, batch_size=10_000).bits()
 
 
 def test_pruning_a_last_layer_unit_removes_exactly_its_boundary():
@@ -284,5 +270,14 @@ def test_pruning_a_last_layer_unit_removes_exactly_its_boundary():
     codes = _grid_codes(net)
     drop = lambda c, j: torch.cat([c[:, :j], c[:, j + 1:]], 1)  # noqa: E731
     for k in range(6):
-        assert _same_partition(_grid_codes(_without_unit(net, "4", k)), drop(codes, 6 + k))
-    assert not all(_same_partition(_grid_codes(_without_unit(net, "1", k)), drop(codes, k)) for k in range(6))
+        assert spline.same_partition(_grid_codes(spline.without_units(net, "4", k)), drop(codes, 6 + k))
+    assert not all(spline.same_partition(_grid_codes(spline.without_units(net, "1", k)), drop(codes, k)) for k in range(6))
+
+
+def test_same_partition_is_a_relabelling_test():
+    a = torch.tensor([[0, 1], [0, 1], [1, 0]], dtype=torch.bool)
+    b = torch.tensor([[1], [1], [0]], dtype=torch.bool)          # same grouping, other labels
+    c = torch.tensor([[1], [0], [0]], dtype=torch.bool)          # another grouping
+    assert spline.same_partition(a, b) and not spline.same_partition(a, c)
+    with pytest.raises(ValueError, match="same inputs"):
+        spline.same_partition(a, b[:2])

@@ -23,7 +23,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import torch
 
 from .. import bounds as B
 from ..claims import Claim

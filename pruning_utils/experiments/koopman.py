@@ -165,7 +165,7 @@ def _pruned_accuracy(model_fn, state, masks, train_data, test_data, ft_cfg, fine
     return before, after
 
 
-def _one_seed(p, seed, device, info, train_data, test_data, spe, total, ends, grid, sparsities):
+def _one_seed(p, seed, device, info, train_data, test_data, spe, ends, grid, sparsities):
     cfg = TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"], momentum=p["momentum"],
                       weight_decay=p["weight_decay"], schedule="step",
                       milestones=(0.5 * p["epochs"], 0.75 * p["epochs"]), augment=p["augment"],
@@ -258,7 +258,7 @@ def run(**params) -> dict:
     ends = window_ends(total, spe, p["epochs"], p["window"], p["window_every"])
     sparsities = [1.0 - 1.0 / c for c in p["compressions"]]
     grid = sorted(set(sparsities) | {p["agreement_sparsity"]})
-    per_seed = [_one_seed(p, p["seed"] + i, device, info, train_data, test_data, spe, total, ends, grid,
+    per_seed = [_one_seed(p, p["seed"] + i, device, info, train_data, test_data, spe, ends, grid,
                           sparsities) for i in range(p["seeds"])]
     return {
         "model": p["model"], "dataset": p["dataset"], "steps_per_epoch": spe, "total_steps": total,
