@@ -16,7 +16,7 @@ from .masks import effective_weights
 from .models import prunable_layers
 
 __all__ = ["magnitude_scores", "random_scores", "snip_scores", "grasp_scores", "synflow_scores",
-           "class_balanced_batch"]
+           "synflow_masks", "class_balanced_batch"]
 
 
 def magnitude_scores(model: nn.Module) -> dict:
@@ -109,17 +109,52 @@ def grasp_scores(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn=F.c
     return {k: (weights[k] * h).detach() for k, h in zip(layers, hg)}
 
 
+_ELEMENTWISE = (nn.Tanh, nn.ELU, nn.GELU, nn.Sigmoid, nn.LeakyReLU, nn.SiLU, nn.Softplus, nn.Hardtanh, nn.SELU,
+                nn.CELU, nn.Mish, nn.Hardswish, nn.Hardsigmoid, nn.Softsign, nn.Tanhshrink)
+
+
+def _copy(model: nn.Module) -> nn.Module:
+    """``copy.deepcopy`` that also works on a model pruned by ``torch.nn.utils.prune`` (whose computed
+    ``weight`` attribute is not a graph leaf and cannot be deep-copied: it is set aside and recomputed)."""
+    import copy
+    pruned = [m for m in model.modules() if hasattr(m, "weight_orig") and hasattr(m, "weight_mask")]
+    saved = [m.__dict__.pop("weight", None) for m in pruned]
+    try:
+        net = copy.deepcopy(model)
+    finally:
+        for m, w in zip(pruned, saved):
+            if w is not None:
+                m.weight = w
+    for m in net.modules():
+        if hasattr(m, "weight_orig") and hasattr(m, "weight_mask"):
+            m.weight = m.weight_orig * m.weight_mask
+    return net
+
+
+def _linearise(net: nn.Module) -> None:
+    """Replace every elementwise activation module of ``net`` by the identity, in place."""
+    for name, child in net.named_children():
+        if isinstance(child, _ELEMENTWISE):
+            setattr(net, name, nn.Identity())
+        else:
+            _linearise(child)
+
+
 def synflow_scores(model: nn.Module, input_shape) -> dict:
     """SynFlow (Tanaka et al., NeurIPS 2020), one shot: ``|theta * dR/dtheta|`` with
     ``R = 1^T (prod_l |W_l|) 1`` computed on a copy of the model.
 
     The copy has every parameter replaced by its absolute value, BatchNorm in
-    eval mode, float64 (the product over layers overflows float32 in deep
-    nets), and sees one all-ones input of ``input_shape``. Data-free. (SynFlow
-    proper repeats this over 100 rounds of pruning; this is one round.)
+    eval mode, every elementwise activation module (tanh, ELU, GELU, sigmoid,
+    ...) replaced by the identity, float64 (the product over layers overflows
+    float32 in deep nets), and sees one all-ones input of ``input_shape``.
+    Data-free. ``R`` is defined on the linearised network: with positive
+    weights and inputs a ReLU is already the identity, but a tanh would
+    saturate and starve the early layers of score. (SynFlow proper repeats
+    this over 100 rounds of pruning; this is one round.)
     """
-    import copy
-    net = copy.deepcopy(model).double().eval()
+    net = _copy(model).double().eval()
+    _linearise(net)
     with torch.no_grad():
         for p in net.parameters():
             p.abs_()
@@ -131,3 +166,26 @@ def synflow_scores(model: nn.Module, input_shape) -> dict:
     weights = effective_weights(net)
     orig = effective_weights(model)
     return {k: (weights[k] * gr).abs().to(orig[k].dtype).detach() for k, gr in zip(layers, grads)}
+
+
+def synflow_masks(model: nn.Module, input_shape, sparsity: float, rounds: int = 100) -> dict:
+    """SynFlow proper: ``rounds`` rounds of :func:`synflow_scores` and global pruning on a copy, the
+    sparsity after round ``k`` being ``1 - (1 - sparsity)^(k / rounds)`` (Tanaka et al.'s exponential schedule).
+
+    Scores are recomputed on the pruned copy each round, which is what keeps
+    SynFlow from emptying the widest layer: one round at high sparsity
+    (``rounds=1``) removes whole layers, because every layer's scores sum to
+    the same ``R`` and a layer with many weights has small scores each.
+    ``model`` is not changed. Returns ``{name: bool tensor}``, ``True`` = kept.
+    """
+    from .masks import apply_masks, check_sparsity, masks_from_scores
+    sparsity = check_sparsity(sparsity)
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+        raise ValueError(f"parameter 'rounds' = {rounds!r} is not allowed; expected an integer >= 1")
+    net = _copy(model)
+    masks = None
+    for k in range(1, rounds + 1):
+        scores = synflow_scores(net, input_shape)
+        masks = masks_from_scores(scores, 1.0 - (1.0 - sparsity) ** (k / rounds), current=masks)
+        apply_masks(net, masks)
+    return masks

@@ -139,6 +139,17 @@ def test_scores_against_hand_computed_gradients():
     s = synflow_scores(two, (3,))
     assert torch.allclose(s["0.weight"], W1.abs() * W2.abs().sum(0)[:, None], atol=1e-6)
     assert torch.allclose(s["1.weight"], W2.abs() * W1.abs().sum(1)[None, :], atol=1e-6)
+    # R is defined on the linearised net: a tanh net scores as its linear twin, and in a bias-free chain
+    # every layer's scores sum to R (SynFlow's conservation law), however deep and saturating
+    deep = build_model("mlp", (1, 1, 20), 3, hidden=(30,) * 8, activation="tanh", bias=False)
+    for m in prunable_layers(deep).values():
+        nn.init.normal_(m.weight, std=3.0)
+    lin = build_model("mlp", (1, 1, 20), 3, hidden=(30,) * 8, activation="linear", bias=False)
+    lin.load_state_dict(deep.state_dict())
+    sd, sl = synflow_scores(deep, (1, 1, 20)), synflow_scores(lin, (1, 1, 20))
+    sums = torch.tensor([float(v.double().sum()) for v in sd.values()])
+    assert all(torch.allclose(sd[k], sl[k]) for k in sd)
+    assert torch.allclose(sums, sums[0].expand_as(sums), rtol=1e-4)
 
 
 def test_class_balanced_batch():
@@ -177,3 +188,20 @@ def test_collapse_report_finds_a_cut_path():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sparsity_report(rm)
+
+
+def test_synflow_masks_iterate_and_avoid_the_one_shot_collapse():
+    from pruning_utils.scores import synflow_masks
+    net = build_model("mlp", (1, 1, 400), 10, seed=0, hidden=(40,) * 4)
+    one = masks_from_scores(synflow_scores(net, (1, 1, 400)), 0.97)
+    many = synflow_masks(net, (1, 1, 400), 0.97, rounds=50)
+    total = sum(m.numel() for m in many.values())
+    assert sum(int((~m).sum()) for m in many.values()) == round(0.97 * total)
+    assert collapse_report(one)["passes_signal"] is False       # one round empties the 400-input layer
+    assert collapse_report(many)["passes_signal"] is True
+    assert synflow_masks(net, (1, 1, 400), 0.97, rounds=1).keys() == one.keys()
+    assert all(torch.equal(a, b) for a, b in zip(synflow_masks(net, (1, 1, 400), 0.97, rounds=1).values(),
+                                                 one.values()))
+    assert not hasattr(prunable_layers(net)["0.weight"], "weight_mask")      # the model is not changed
+    with pytest.raises(ValueError, match="'rounds'"):
+        synflow_masks(net, (1, 1, 400), 0.9, rounds=0)

@@ -1,0 +1,84 @@
+"""Chapter 04's experiment: a tiny run of every section, the CIFAR protocol on small files in
+torchvision's layout (resumed from its store), and bad parameters."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+from pruning_utils.claims import evaluate
+from pruning_utils.experiments import pruning_at_init as pai
+
+TINY = dict(dataset="digits", seeds=1, width=16, depths=(2, 6), sparsities=(0.5, 0.9, 0.99), propagation_depth=4,
+            rescale_depth=3, variance_draws=2, method_depth=2, method_sparsities=(0.9,), resnet_depths=(20,),
+            epochs=1, synflow_rounds=3, per_class=2, device="cpu")
+
+
+def _fake_cifar10(root, n=8):
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(1, 6):
+        with open(folder / f"data_batch_{i}", "wb") as f:
+            pickle.dump({"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+                         "labels": [(n * i + j) % 10 for j in range(n)]}, f)   # every class, for the scoring batch
+    with open(folder / "test_batch", "wb") as f:
+        pickle.dump({"data": rng.integers(0, 256, (10, 3072), dtype=np.uint8), "labels": list(range(10))}, f)
+
+
+def test_tiny_run_has_every_section_and_claims_evaluate():
+    r = pai.run(**TINY)
+    assert r["eoc"]["relu"] == math.sqrt(2.0) and abs(r["eoc"]["tanh"] - 1.3041) < 1e-3
+    s = r["per_seed"][0]
+    assert set(s["propagation"]) == {"eoc", "ordered", "relu_eoc"}
+    assert len(s["propagation"]["eoc"]["measured"]) == len(s["propagation"]["eoc"]["theory"]) == 4
+    for name in ("eoc", "ordered"):
+        for row, d in zip(s["collapse"][name], (2, 6)):
+            assert row["depth"] == d and len(row["layers_emptied"]) == 3
+            assert len(row["kept_per_layer"][0]) == d + 1
+            # the first sparsity with no path is the first entry whose path check failed
+            first = next((sp for sp, ok in zip((0.5, 0.9, 0.99), row["passes_signal"]) if ok is False), None)
+            assert row["critical_sparsity"] == first
+    gains = s["rescale"]["gain_per_layer"]
+    assert set(gains) == {f"{m}/{k}" for m in ("random", "sbp") for k in ("none", "sigma_w2", "authors_4")}
+    # rescaling to 4 instead of 2 doubles every row's squared norm, so exactly doubles the ReLU gain
+    assert gains["random/authors_4"] == pytest.approx(2 * gains["random/sigma_w2"], rel=1e-6)
+    shares = [x for m in ("random", "sbp") for draw in s["rescale"]["identity_share"][m] for x in draw]
+    assert len(shares) == 2 * 2 * 3 and all(0.0 <= x <= 1.0 for x in shares if x is not None)
+    assert set(s["rescale"]["training"]) == {"random/none", "random/sigma_w2", "sbp/none", "sbp/sigma_w2"}
+    assert set(s["resnet"]) == {"20/standard", "20/stable"} and len(s["resnet"]["20/stable"]) == 9
+    assert set(s["methods"]) == {f"{m}/0.9" for m in (*pai.METHODS, "sbp_no_rescale")}
+    assert "cifar" not in r
+    verdicts = {v.claim.id: v.holds for v in evaluate(pai.CLAIMS, r)}
+    assert set(verdicts) == {c.id for c in pai.CLAIMS} and verdicts["edge_of_chaos_values"]
+
+
+def test_cifar_protocol_runs_stores_and_resumes(tmp_path, monkeypatch):
+    _fake_cifar10(tmp_path)
+    kw = dict(TINY, depths=(2,), data_root=str(tmp_path), cifar_model="resnet20", cifar_width=4, cifar_epochs=2,
+              cifar_sparsities=(0.9,), cifar_batch_size=16, run_dir=str(tmp_path / "run"))
+    a = pai.run(**kw)["cifar"]
+    assert set(a) == {"dense/dense/seed0"} | {f"{m}/0.9/seed0" for m in pai.CIFAR_METHODS if m != "dense"}
+    assert all(0.0 <= v["best_accuracy"] <= 1.0 and v["final_accuracy"] <= v["best_accuracy"] for v in a.values())
+    assert (tmp_path / "run" / "cifar.json").exists()
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished training was run again")
+
+    monkeypatch.setattr(pai, "train", lambda net, data, cfg, test_data=None: (
+        no_training() if data[0].shape[1] == 3 else {"test_accuracy": [0.1]}))
+    assert pai.run(**kw)["cifar"] == a             # every CIFAR piece comes from the store
+    with pytest.raises(ValueError, match="other parameters"):
+        pai.run(**dict(kw, cifar_epochs=3))
+
+
+def test_bad_parameters_name_themselves():
+    with pytest.raises(ValueError, match="'resnet_depths'"):
+        pai.run(**dict(TINY, resnet_depths=(44,)))
+    with pytest.raises(ValueError, match="'ordered_sigma_w'"):
+        pai.run(**dict(TINY, ordered_sigma_w=3.0, ordered_sigma_b=0.0))
+    with pytest.raises(ValueError, match="'cifar_model'"):
+        pai.run(**dict(TINY, cifar_model="vgg16"))
