@@ -23,8 +23,8 @@ from torch.nn.utils import prune
 from .models import prunable_layers
 
 __all__ = ["masks_from_scores", "apply_masks", "get_masks", "sparsity_report",
-           "remove_masks", "effective_weights", "mask_overlap", "kept_overlap", "collapse_report", "check_sparsity",
-           "dense_state_dict"]
+           "remove_masks", "effective_weights", "mask_overlap", "kept_overlap", "jaccard", "jaccard_chance", "collapse_report",
+           "check_sparsity", "dense_state_dict"]
 
 SCOPES = ("global", "layerwise")
 
@@ -292,6 +292,42 @@ def kept_overlap(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -
         raise ValueError("parameter 'a' keeps no entry; the kept-set overlap is undefined")
     both = sum(int((a[n].bool() & b[n].bool().to(a[n].device)).sum()) for n in a)
     return both / kept
+
+
+def _pair(a, b):
+    if not isinstance(a, Mapping) or not isinstance(b, Mapping) or not a:
+        raise ValueError("parameters 'a' and 'b' must be non-empty dicts {name: bool tensor}")
+    if set(a) != set(b):
+        raise ValueError("parameters 'a' and 'b' name different parameters")
+    for n in a:
+        if tuple(a[n].shape) != tuple(b[n].shape):
+            raise ValueError(f"parameters 'a' and 'b' have shapes {tuple(a[n].shape)} and {tuple(b[n].shape)} "
+                             f"for {n!r}")
+
+
+def jaccard(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> float:
+    """Jaccard index of the kept sets, ``|A & B| / |A | B|`` over all layers (1 when both keep nothing)."""
+    _pair(a, b)
+    both = sum(int((a[n].bool() & b[n].bool().to(a[n].device)).sum()) for n in a)
+    either = sum(int((a[n].bool() | b[n].bool().to(a[n].device)).sum()) for n in a)
+    return both / either if either else 1.0
+
+
+def jaccard_chance(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> float:
+    """The Jaccard index two masks would have by chance, given only how many entries each keeps per layer.
+
+    Each layer's kept entries placed uniformly at random, independently:
+    ``E|A & B| = sum_l k_l m_l / n_l`` and the index is taken as
+    ``E|A & B| / (|A| + |B| - E|A & B|)`` (the ratio of expectations; exact
+    in the limit of large layers). Agreement beyond this level is agreement
+    about *which* weights, not just about how many per layer.
+    """
+    _pair(a, b)
+    ka = sum(int(a[n].bool().sum()) for n in a)
+    kb = sum(int(b[n].bool().sum()) for n in b)
+    both = sum(int(a[n].bool().sum()) * int(b[n].bool().sum()) / a[n].numel() for n in a)
+    either = ka + kb - both
+    return both / either if either > 0 else 1.0
 
 
 def dense_state_dict(model: nn.Module) -> dict:

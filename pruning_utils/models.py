@@ -67,16 +67,22 @@ class ConvNet(nn.Module):
     """Conv blocks (3x3 same-padding convs, max-pool after each block) then an MLP head.
 
     ``Conv-2/4/6`` of Frankle & Carbin: blocks of (64, 64), (128, 128), (256, 256),
-    head 256, 256, classes.
+    head 256, 256, classes. ``batchnorm=True`` puts a BatchNorm after every
+    conv (conv bias dropped). ``build_model("conv2", ..., width=w)`` scales the
+    blocks' widths by ``w / 64``, ``head=(...)`` sets the head.
     """
 
-    def __init__(self, blocks, head=(256, 256), in_channels=3, input_size=32, num_classes=10):
+    def __init__(self, blocks, head=(256, 256), in_channels=3, input_size=32, num_classes=10,
+                 batchnorm: bool = False):
         super().__init__()
         layers = []
         c, s = in_channels, input_size
         for block in blocks:
             for width in block:
-                layers += [nn.Conv2d(c, width, 3, padding=1), nn.ReLU()]
+                if batchnorm:
+                    layers += [nn.Conv2d(c, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU()]
+                else:
+                    layers += [nn.Conv2d(c, width, 3, padding=1), nn.ReLU()]
                 c = width
             layers.append(nn.MaxPool2d(2))
             s //= 2
@@ -264,7 +270,10 @@ def _build(name, input_shape, num_classes, **kw):
         return LeNet5(c, h, num_classes, **kw)
     if name in ("conv2", "conv4", "conv6"):
         k = int(name[-1]) // 2
-        blocks = [(64, 64), (128, 128), (256, 256)][:k]
+        width = kw.pop("width", 64)
+        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+            raise ValueError(f"parameter 'width' = {width!r} is not allowed; expected a positive integer")
+        blocks = [tuple(max(1, v * width // 64) for v in b) for b in [(64, 64), (128, 128), (256, 256)][:k]]
         return ConvNet(blocks, in_channels=c, input_size=h, num_classes=num_classes, **kw)
     if name in _VGG:
         return VGG(_VGG[name], c, num_classes, **kw)
@@ -280,8 +289,8 @@ def build_model(name: str, input_shape=(1, 28, 28), num_classes: int = 10, seed=
     ``input_shape`` is ``(C, H, W)`` of one example; ``num_classes`` the output
     width. ``seed`` makes the initialisation deterministic without touching the
     global random state. Extra keywords go to the model: for ``mlp``
-    ``hidden``, ``activation``, ``bias``, ``batchnorm``; for ``resnet*``
-    ``width`` and ``stable``.
+    ``hidden``, ``activation``, ``bias``, ``batchnorm``; for ``conv2/4/6``
+    ``width``, ``head`` and ``batchnorm``; for ``resnet*`` ``width`` and ``stable``.
     """
     if not isinstance(name, str) or _ALIASES.get(name.lower(), name.lower()) not in MODELS:
         raise ValueError(f"parameter 'name' = {name!r} is not allowed; expected one of {', '.join(MODELS)}")

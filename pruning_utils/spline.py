@@ -211,7 +211,9 @@ def channel_groups(model: nn.Module) -> list:
     ``channel_groups()`` itself (:class:`pruning_utils.models.PreResNetCifar`
     does); otherwise the model must be a chain in registration order
     (``weight -> BatchNorm -> ReLU [-> pool] -> weight``, as MLP with
-    ``batchnorm=True`` and VGG are), with the channel counts matching.
+    ``batchnorm=True``, VGG and the conv nets with ``batchnorm=True`` are), with
+    the channel counts matching, or a Linear reading the flattened channels
+    (its inputs a multiple of the channels, channel-major as ``flatten`` lays them out).
     """
     if hasattr(model, "channel_groups"):
         return list(model.channel_groups())
@@ -227,7 +229,8 @@ def channel_groups(model: nn.Module) -> list:
         nxt = order[i + 1][1] if i + 1 < len(order) else None
         out_dim = (getattr(prev, "out_features", None) or getattr(prev, "out_channels", None)) if prev is not None else None
         in_dim = (getattr(nxt, "in_features", None) or getattr(nxt, "in_channels", None)) if nxt is not None else None
-        if nxt is None or isinstance(nxt, _BN) or in_dim != c:
+        flattened = isinstance(nxt, nn.Linear) and in_dim is not None and in_dim % c == 0  # conv -> flatten -> Linear
+        if nxt is None or isinstance(nxt, _BN) or (in_dim != c and not flattened):
             raise ValueError(f"parameter 'model': cannot tell which weight reads the channels of {n!r}; expected a "
                              f"chain weight -> BatchNorm -> weight (MLP with batchnorm, VGG) or a model with "
                              f"a channel_groups() method")

@@ -452,3 +452,30 @@ def test_kept_overlap_and_its_chance_level():
     assert abs(kept_overlap(ra, rb) - 0.1) < 0.01
     with pytest.raises(ValueError, match="keeps no entry"):
         kept_overlap({"w": torch.zeros(3, dtype=torch.bool)}, {"w": torch.ones(3, dtype=torch.bool)})
+
+
+def test_jaccard_and_its_chance_level():
+    from pruning_utils.masks import jaccard, jaccard_chance
+    a = {"w": torch.tensor([True, True, False, False]), "v": torch.tensor([True, False])}
+    b = {"w": torch.tensor([True, False, True, False]), "v": torch.tensor([True, False])}
+    assert jaccard(a, b) == pytest.approx(2 / 4)            # {w0, v0} shared, {w0, w1, w2, v0} in either
+    assert jaccard(a, a) == 1.0
+    # chance given the per-layer counts: E|A & B| = 2*2/4 + 1*1/2 = 1.5; |A| + |B| = 6
+    assert jaccard_chance(a, b) == pytest.approx(1.5 / (6 - 1.5))
+    # against the Monte Carlo mean of independent random placements with the same per-layer counts
+    g = torch.Generator().manual_seed(0)
+    big_a = {"x": torch.rand(4000, generator=g) < 0.3, "y": torch.rand(500, generator=g) < 0.8}
+    counts = {k: int(m.sum()) for k, m in big_a.items()}
+    sims = []
+    for _ in range(200):
+        rb = {}
+        for k, m in big_a.items():
+            z = torch.zeros(m.numel(), dtype=torch.bool)
+            z[torch.randperm(m.numel(), generator=g)[:counts[k]]] = True
+            rb[k] = z
+        sims.append(jaccard(big_a, rb))
+    assert jaccard_chance(big_a, big_a) == pytest.approx(sum(sims) / len(sims), rel=0.01)
+    with pytest.raises(ValueError, match="'a' and 'b'"):
+        jaccard(a, {"w": a["w"]})
+    with pytest.raises(ValueError, match="shapes"):
+        jaccard_chance(a, {"w": a["w"], "v": torch.tensor([True, False, True])})

@@ -209,3 +209,16 @@ def test_preresnet_structure():
     assert n_conv == 1 + 18 + 2
     with pytest.raises(ValueError, match="'depth'"):
         PreResNetCifar(21)
+
+
+def test_conv_nets_with_batchnorm_and_width():
+    net = build_model("conv2", (1, 8, 8), 10, seed=0, width=16, head=(32,), batchnorm=True)
+    convs = [m for m in net.features if isinstance(m, nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [16, 16] and all(c.bias is None for c in convs)
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in net.features) == 2
+    assert net(torch.randn(3, 1, 8, 8)).shape == (3, 10)
+    plain = build_model("conv2", (3, 32, 32), 10, seed=0)
+    assert [m.out_channels for m in plain.features if isinstance(m, nn.Conv2d)] == [64, 64]
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in plain.modules())
+    with pytest.raises(ValueError, match="'width'"):
+        build_model("conv4", (1, 8, 8), 10, width=0)

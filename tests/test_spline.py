@@ -281,3 +281,26 @@ def test_same_partition_is_a_relabelling_test():
     assert spline.same_partition(a, b) and not spline.same_partition(a, c)
     with pytest.raises(ValueError, match="same inputs"):
         spline.same_partition(a, b[:2])
+
+
+def test_channel_groups_of_a_conv_net_with_batchnorm_and_a_flattening_head():
+    net = build_model("conv2", (1, 8, 8), 10, seed=0, width=8, head=(), batchnorm=True)
+    groups = spline.channel_groups(net)
+    assert groups == [("features.1", "features.0.weight", "features.3.weight"),
+                      ("features.4", "features.3.weight", "classifier.0.weight")]
+    keep = {"features.1": torch.ones(8, dtype=torch.bool), "features.4": torch.arange(8) != 2}
+    masks = spline.channel_masks(net, keep)
+    # channel 2 of the second conv: its output row, and the 4 x 4 = 16 head inputs it feeds after the flatten
+    assert not masks["features.3.weight"][2].any() and masks["features.3.weight"][[0, 1, 3]].all()
+    cols = masks["classifier.0.weight"].any(0)
+    assert not cols[32:48].any() and cols[:32].all() and cols[48:].all()
+    # masking the channel equals zeroing its BatchNorm output (the network is the narrower one)
+    x = torch.randn(5, 1, 8, 8)
+    net.eval()
+    pruned = copy.deepcopy(net)
+    apply_masks(pruned, masks)
+    ref = copy.deepcopy(net)
+    with torch.no_grad():
+        ref.features[4].weight[2] = 0.0
+        ref.features[4].bias[2] = 0.0
+    assert torch.allclose(pruned(x), ref(x), atol=1e-6)

@@ -16,17 +16,18 @@ EXPERIMENTS = {"foundations": "pruning_utils.experiments.foundations",
                "spline": "pruning_utils.experiments.spline",
                "bounds": "pruning_utils.experiments.bounds",
                "pruning_at_init": "pruning_utils.experiments.pruning_at_init",
-               "topology": "pruning_utils.experiments.topology"}
+               "topology": "pruning_utils.experiments.topology",
+               "lenses": "pruning_utils.experiments.lenses"}
 ALIASES = {"00_foundations": "foundations", "00": "foundations", "01_koopman": "koopman", "01": "koopman",
            "02_spline": "spline", "02": "spline",
            "03_probabilistic_bounds": "bounds", "03": "bounds",
            "04_pruning_at_init": "pruning_at_init", "04": "pruning_at_init",
-           "05_topology": "topology", "05": "topology"}
+           "05_topology": "topology", "05": "topology", "06_lenses": "lenses", "06": "lenses"}
 
 #: the chapter notebook (``chapters/<stem>.ipynb``) of each experiment
 NOTEBOOKS = {"foundations": "00_foundations", "koopman": "01_koopman", "spline": "02_spline",
              "bounds": "03_probabilistic_bounds", "pruning_at_init": "04_pruning_at_init",
-             "topology": "05_topology"}
+             "topology": "05_topology", "lenses": "06_lenses"}
 
 __all__ = ["EXPERIMENTS", "NOTEBOOKS", "get_experiment"]
 
