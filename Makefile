@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test install clean sync-notebooks set-repo
+.PHONY: book book-committed browser test install clean sync-notebooks set-repo
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,22 @@ install: $(STAMP)
 book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
-test: $(STAMP)
+# The HTML from the committed outputs, executing nothing (what the Pages workflow publishes).
+book-committed: $(STAMP)
+	$(PY) tools/build_committed.py
+
+# Headless Chromium and ChromeDriver for the browser test (Debian's packages; root or passwordless sudo).
+# Where they cannot be installed, the browser test is skipped and says why.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo "sudo -n")
+browser:
+	@command -v chromedriver >/dev/null 2>&1 && (command -v chromium || command -v chromium-browser || \
+	  command -v google-chrome) >/dev/null 2>&1 || \
+	  ( DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	    ( $(SUDO) apt-get update -q >/dev/null 2>&1 && \
+	      DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 ) || \
+	    echo "make browser: could not install chromium and chromium-driver; the browser test will be skipped" )
+
+test: $(STAMP) browser
 	$(PY) -m pytest
 
 # Re-pair every chapter notebook with its py:percent twin (newest wins).

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 00 Foundations: magnitude pruning, IMP and lottery tickets
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/pruning-theory-reproduced/pruning-theory-reproduced/blob/main/chapters/00_foundations.ipynb)
+# [![Open In Colab](../_static/colab-badge.svg)](https://colab.research.google.com/github/pruning-theory-reproduced/pruning-theory-reproduced/blob/main/chapters/00_foundations.ipynb)
 #
 # The five papers of this book all start from the same ground: a score per
 # weight, a rule that turns scores into a mask, and a way to retrain what is

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 01 Koopman: pruning as a question about where training goes
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/pruning-theory-reproduced/pruning-theory-reproduced/blob/main/chapters/01_koopman.ipynb)
+# [![Open In Colab](../_static/colab-badge.svg)](https://colab.research.google.com/github/pruning-theory-reproduced/pruning-theory-reproduced/blob/main/chapters/01_koopman.ipynb)
 #
 # Magnitude pruning ranks the weights as they are *now*. Redman et al.
 # {cite}`redman2022operator` ask instead where the weights are *going*: treat

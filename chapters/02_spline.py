@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 02 Splines: the partition a ReLU network draws, and early-bird tickets
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/pruning-theory-reproduced/pruning-theory-reproduced/blob/main/chapters/02_spline.ipynb)
+# [![Open In Colab](../_static/colab-badge.svg)](https://colab.research.google.com/github/pruning-theory-reproduced/pruning-theory-reproduced/blob/main/chapters/02_spline.ipynb)
 #
 # A ReLU network cuts its input space into convex regions and is affine on
 # each: it is a *max-affine spline*. You, Balestriero et al.

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 03 Probabilistic bounds: how far can a pruned random network be from its target?
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/pruning-theory-reproduced/pruning-theory-reproduced/blob/main/chapters/03_probabilistic_bounds.ipynb)
+# [![Open In Colab](../_static/colab-badge.svg)](https://colab.research.google.com/github/pruning-theory-reproduced/pruning-theory-reproduced/blob/main/chapters/03_probabilistic_bounds.ipynb)
 #
 # Qian and Klabjan {cite}`qian2021probabilistic` ask a question that needs no
 # training at all: take a *target* network whose weights are drawn

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 04 Edge of chaos: pruning at initialisation without killing the signal
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/pruning-theory-reproduced/pruning-theory-reproduced/blob/main/chapters/04_pruning_at_init.ipynb)
+# [![Open In Colab](../_static/colab-badge.svg)](https://colab.research.google.com/github/pruning-theory-reproduced/pruning-theory-reproduced/blob/main/chapters/04_pruning_at_init.ipynb)
 #
 # Pruning *before* training (SNIP {cite}`lee2019snip` and its successors) picks
 # a mask from one look at a freshly initialised network. Hayou, Ton, Doucet and

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 05 Topology: what iterative magnitude pruning keeps
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/pruning-theory-reproduced/pruning-theory-reproduced/blob/main/chapters/05_topology.ipynb)
+# [![Open In Colab](../_static/colab-badge.svg)](https://colab.research.google.com/github/pruning-theory-reproduced/pruning-theory-reproduced/blob/main/chapters/05_topology.ipynb)
 #
 # Balwani and Krzyston {cite}`balwani2022zeroth` look at a network's weights as a
 # graph and ask what its simplest topological summary, zeroth-order persistent

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 06 Five lenses on one network: where the methods agree, and why
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/pruning-theory-reproduced/pruning-theory-reproduced/blob/main/chapters/06_lenses.ipynb)
+# [![Open In Colab](../_static/colab-badge.svg)](https://colab.research.google.com/github/pruning-theory-reproduced/pruning-theory-reproduced/blob/main/chapters/06_lenses.ipynb)
 #
 # Chapters 01 to 05 each argued for one way of looking at pruning: the
 # dynamics of training (Koopman), the partition a ReLU network draws

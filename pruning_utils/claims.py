@@ -151,3 +151,32 @@ def all_claims() -> list:
         for c in getattr(get_experiment(name), "CLAIMS", ()):
             out.append((name, c))
     return out
+
+
+def stored_verdicts(results_dir="results") -> list:
+    """Every claim with its verdict on every stored result of its chapter.
+
+    Returns ``[{"chapter", "claim", "verdicts": {profile: {"word", "device"}}}]``
+    in chapter order; a result is ``results/<chapter>/<profile>.json`` as
+    ``python -m pruning_utils reproduce`` writes it (profiles in the order the
+    experiment declares them). Used by ``python -m pruning_utils claims`` and
+    by the book's scorecard page, so the two cannot disagree.
+    """
+    from .experiments import get_experiment
+    from .provenance import read_result
+    rows, by_chapter = [], {}
+    for chapter, claim in all_claims():
+        by_chapter.setdefault(chapter, []).append(claim)
+    for chapter, claims in by_chapter.items():
+        exp = get_experiment(chapter)
+        stored = {prof: read_result(chapter, prof, results_dir) for prof in exp.PROFILES}
+        stored = {k: v for k, v in stored.items() if v is not None}
+        verdicts = {prof: evaluate(claims, data["result"]) for prof, data in stored.items()}
+        for j, claim in enumerate(claims):
+            per = {}
+            for prof, vs in verdicts.items():
+                dev = stored[prof]["provenance"].get("device", {})
+                where = (dev.get("gpu") or dev.get("requested") or "?") if isinstance(dev, dict) else str(dev)
+                per[prof] = {"word": vs[j].word, "device": where}
+            rows.append({"chapter": chapter, "claim": claim, "verdicts": per})
+    return rows

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from .claims import all_claims, evaluate
+from .claims import stored_verdicts
 from .experiments import EXPERIMENTS, get_experiment
 from .params import describe, validate
 from .provenance import provenance, read_result, write_result
@@ -67,26 +67,21 @@ def claims_table(results_dir="results", run_missing=False, run_root="runs", devi
     writes it. With ``run_missing`` a chapter with no stored ``default``
     result runs its default profile first (minutes on a CPU).
     """
-    lines = []
-    by_chapter = {}
-    for chapter, claim in all_claims():
-        by_chapter.setdefault(chapter, []).append(claim)
-    for chapter, claims in by_chapter.items():
-        exp = get_experiment(chapter)
-        if run_missing and read_result(chapter, "default", results_dir) is None:
-            reproduce(chapter, "default", out_dir=results_dir, run_root=run_root, device=device)
-        stored = {prof: read_result(chapter, prof, results_dir) for prof in exp.PROFILES}
-        stored = {k: v for k, v in stored.items() if v is not None}
-        lines.append(f"{chapter}:")
-        verdicts = {prof: evaluate(claims, data["result"]) for prof, data in stored.items()}
-        for j, claim in enumerate(claims):
-            lines.append(f"  {claim.id} [{claim.paper}]: {claim.statement}")
-            if not verdicts:
-                lines.append(f"      no stored result: python -m pruning_utils reproduce {chapter} (or claims --run)")
-            for prof, vs in verdicts.items():
-                dev = stored[prof]["provenance"].get("device", {})
-                where = (dev.get("gpu") or dev.get("requested") or "?") if isinstance(dev, dict) else str(dev)
-                lines.append(f"      {prof} ({where}): {vs[j].word}")
+    if run_missing:
+        for chapter in EXPERIMENTS:
+            if read_result(chapter, "default", results_dir) is None:
+                reproduce(chapter, "default", out_dir=results_dir, run_root=run_root, device=device)
+    lines, current = [], None
+    for row in stored_verdicts(results_dir):
+        chapter, claim = row["chapter"], row["claim"]
+        if chapter != current:
+            lines.append(f"{chapter}:")
+            current = chapter
+        lines.append(f"  {claim.id} [{claim.paper}]: {claim.statement}")
+        if not row["verdicts"]:
+            lines.append(f"      no stored result: python -m pruning_utils reproduce {chapter} (or claims --run)")
+        for prof, v in row["verdicts"].items():
+            lines.append(f"      {prof} ({v['device']}): {v['word']}")
     return "\n".join(lines)
 
 
@@ -129,7 +124,7 @@ def main(argv=None) -> int:
                 exp = get_experiment(name)
                 print(f"{name}: profiles {', '.join(exp.PROFILES)}")
                 print("  " + describe(exp.SCHEMA).replace("\n", "\n  "))
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError, ConnectionError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0

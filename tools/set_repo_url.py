@@ -1,5 +1,5 @@
 """Point the book at another repository: rewrite _config.yml's repository.url and
-the copies of it in every chapter (Colab badge, install cell), .ipynb and .py.
+the copies of it in CITATION.cff and every chapter (Colab badge, install cell), .ipynb and .py.
 
     python tools/set_repo_url.py https://github.com/<owner>/<repo>
 """
@@ -26,8 +26,9 @@ def main(new: str) -> None:
         raise SystemExit(f"URL = {new!r} is not allowed; expected https://github.com/<owner>/<repo>")
     old = current_url()
     old_slug, new_slug = old.split("github.com/")[1], new.split("github.com/")[1]
-    cfg = ROOT / "_config.yml"
-    cfg.write_text(cfg.read_text().replace(old, new))
+    for name in ("_config.yml", "CITATION.cff"):
+        f = ROOT / name
+        f.write_text(f.read_text().replace(old, new))
     for path in sorted((ROOT / "chapters").glob("*.ipynb")) + sorted((ROOT / "chapters").glob("*.py")):
         text = path.read_text()
         text = text.replace(f"git+{old}", f"git+{new}")

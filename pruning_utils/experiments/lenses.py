@@ -39,7 +39,6 @@ import itertools
 import time
 
 import numpy as np
-import torch
 
 from ..claims import Claim
 from ..data import dataset_info, load_dataset
