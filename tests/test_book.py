@@ -172,3 +172,22 @@ def test_set_repo_url_rewrites_every_copy(tmp_path, monkeypatch):
         (tmp_path / "chapters" / "06_lenses.py").read_text()
     with pytest.raises(SystemExit, match="not allowed"):
         tool.main("http://example.com/x")
+
+
+def test_readme_thumbnails_are_the_chapters_own_figures(tmp_path):
+    """Each README thumbnail is its chapter's stored figure, as tools/thumbnails.py cuts it."""
+    import importlib.util
+
+    import numpy as np
+    from PIL import Image
+
+    spec = importlib.util.spec_from_file_location("thumbnails", ROOT / "tools" / "thumbnails.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    fresh = tool.main(tmp_path)
+    readme = (ROOT / "README.md").read_text()
+    assert len(fresh) == len(list((ROOT / "chapters").glob("*.ipynb")))
+    for path in fresh:
+        committed = ROOT / "thumbnails" / path.name
+        assert f'src="thumbnails/{path.name}"' in readme, path.name
+        assert np.array_equal(np.asarray(Image.open(committed)), np.asarray(Image.open(path))), path.name

@@ -4,7 +4,8 @@ committed .ipynb carries the outputs of the default parameters.
     python tools/execute_chapters.py [chapters/00_foundations.py ...]
 
 Each .py twin is read with jupytext, run top to bottom with nbclient in the
-chapter's folder (kernel ``python3``), and written to the paired .ipynb.
+chapter's folder (kernel ``python3``), and written to the paired .ipynb; the
+chapter's README thumbnail (``tools/thumbnails.py``) is refreshed from it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ def execute(py: Path) -> Path:
     # write the twin again from the executed notebook so the pair stays in sync
     jupytext.write(nb, py, fmt="py:percent")
     print(f"{py.relative_to(ROOT)}: executed in {time.perf_counter() - t0:.0f} s -> {out.relative_to(ROOT)}")
+    # the README thumbnail is cut from the stored figures: refresh it with them
+    sys.path.insert(0, str(ROOT / "tools"))
+    from thumbnails import thumbnail
+    thumbnail(out).save(ROOT / "thumbnails" / f"{out.stem}.png", optimize=True)
     return out
 
 
