@@ -242,8 +242,9 @@ device = "auto"
 
 # %%
 from pruning_utils.experiments import foundations
-from pruning_utils.params import validate
+from pruning_utils.params import check_notebook_parameters, validate
 
+check_notebook_parameters()  # under papermill: refuse a parameter this chapter does not have
 params = validate(dict(dataset=dataset, model=model, epochs=epochs, batch_size=batch_size, lr=lr,
                        rounds=rounds, prune_fraction=prune_fraction, scope=scope,
                        rewind_step=rewind_step, seeds=seeds, seed=seed, tolerance=tolerance,

@@ -325,8 +325,9 @@ device = "auto"
 
 # %%
 from pruning_utils.experiments import koopman
-from pruning_utils.params import validate
+from pruning_utils.params import check_notebook_parameters, validate
 
+check_notebook_parameters()  # under papermill: refuse a parameter this chapter does not have
 params = validate(dict(dataset=dataset, model=model, epochs=epochs, window=window, lr=lr,
                        compressions=compressions, agreement_sparsity=agreement_sparsity,
                        finetune_epochs=finetune_epochs, seeds=seeds, seed=seed, device=device),

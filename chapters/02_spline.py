@@ -308,8 +308,9 @@ device = "auto"
 
 # %%
 from pruning_utils.experiments import spline
-from pruning_utils.params import validate
+from pruning_utils.params import check_notebook_parameters, validate
 
+check_notebook_parameters()  # under papermill: refuse a parameter this chapter does not have
 params = validate(dict(dataset=dataset, model=model, width=width, depth=depth, epochs=epochs, ratio=ratio,
                        ratios=ratios, finetune_epochs=finetune_epochs, seeds=seeds, seed=seed, device=device),
                   spline.SCHEMA)

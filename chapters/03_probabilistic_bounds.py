@@ -267,8 +267,9 @@ device = "auto"
 
 # %%
 from pruning_utils.experiments import bounds as bounds_exp
-from pruning_utils.params import validate
+from pruning_utils.params import check_notebook_parameters, validate
 
+check_notebook_parameters()  # under papermill: refuse a parameter this chapter does not have
 params = validate(dict(input_dim=input_dim, output_dim=output_dim, widths=widths, depths=depths, rates=rates,
                        deltas=deltas, targets=targets, seed=seed, device=device), bounds_exp.SCHEMA)
 

@@ -205,8 +205,9 @@ device = "auto"
 
 # %%
 from pruning_utils.experiments import pruning_at_init as pai
-from pruning_utils.params import validate
+from pruning_utils.params import check_notebook_parameters, validate
 
+check_notebook_parameters()  # under papermill: refuse a parameter this chapter does not have
 params = validate(dict(dataset=dataset, width=width, depths=depths, sparsities=sparsities,
                        rescale_depth=rescale_depth, rescale_sparsity=rescale_sparsity, method_depth=method_depth,
                        method_sparsities=method_sparsities, resnet_depths=resnet_depths, epochs=epochs,

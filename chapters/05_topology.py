@@ -293,8 +293,9 @@ device = "auto"
 
 # %%
 from pruning_utils.experiments import topology
-from pruning_utils.params import validate
+from pruning_utils.params import check_notebook_parameters, validate
 
+check_notebook_parameters()  # under papermill: refuse a parameter this chapter does not have
 params = validate(dict(dataset=dataset, epochs=epochs, lr=lr, rounds=rounds, prune_fraction=prune_fraction,
                        seeds=seeds, seed=seed, tolerance=tolerance, device=device), topology.SCHEMA)
 

@@ -178,8 +178,9 @@ device = "auto"
 
 # %%
 from pruning_utils.experiments import lenses
-from pruning_utils.params import validate
+from pruning_utils.params import check_notebook_parameters, validate
 
+check_notebook_parameters()  # under papermill: refuse a parameter this chapter does not have
 params = validate(dict(mlp_dataset=mlp_dataset, conv_dataset=conv_dataset, conv_width=conv_width, epochs=epochs,
                        prune_fraction=prune_fraction, rounds=rounds, seeds=seeds, seed=seed, device=device),
                   lenses.SCHEMA)

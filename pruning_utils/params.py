@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-__all__ = ["Spec", "Int", "Float", "Choice", "Bool", "Str", "FloatList", "validate"]
+__all__ = ["Spec", "Int", "Float", "Choice", "Bool", "Str", "FloatList", "validate", "check_notebook_parameters"]
 
 
 @dataclass(frozen=True)
@@ -156,3 +156,43 @@ def describe(schema: Mapping[str, Spec]) -> str:
     rows = [f"{n}: default {s.default!r}; {s.allowed()}" + (f" -- {s.help}" if s.help else "")
             for n, s in schema.items()]
     return "\n".join(rows)
+
+
+def _assigned_names(source: str) -> list:
+    import ast
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    return [t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)]
+
+
+def check_notebook_parameters() -> None:
+    """In a chapter notebook run by papermill: refuse injected parameters the chapter does not have.
+
+    papermill runs a cell of ``name = value`` lines (headed ``# Parameters``)
+    right after the cell tagged ``parameters``, and only warns when a name is
+    not one of that cell's: the value would then be silently ignored. Called
+    at the top of a chapter's validation cell, this reads the kernel's input
+    history and raises ``ValueError`` naming every injected name that the
+    chapter's parameters cell does not set. Outside IPython, or when nothing
+    was injected, it does nothing.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with every notebook kernel
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    history = list(ip.history_manager.input_hist_raw)
+    for i in range(len(history) - 1, 0, -1):
+        if history[i].lstrip().startswith("# Parameters"):
+            injected, own = _assigned_names(history[i]), set(_assigned_names(history[i - 1]))
+            unknown = [n for n in injected if n not in own]
+            if unknown:
+                what = (f"parameter {unknown[0]!r} is not a parameter" if len(unknown) == 1 else
+                        f"parameters {', '.join(map(repr, unknown))} are not parameters")
+                raise ValueError(f"{what} of this chapter (papermill would ignore it); the chapter's parameters "
+                                 f"are: {', '.join(sorted(own))}")
+            return
