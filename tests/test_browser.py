@@ -76,7 +76,10 @@ def site(tmp_path_factory):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(html)))
+    class Server(http.server.ThreadingHTTPServer):
+        request_queue_size = 128      # a page asks for dozens of files at once; the default backlog is 5
+
+    server = Server(("127.0.0.1", 0), functools.partial(Quiet, directory=str(html)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
     os.environ["SE_OFFLINE"] = "true"      # selenium must not try to fetch a driver
@@ -111,8 +114,19 @@ def _problems(driver):
 
 PAGE_STATE = """
 const done = arguments[arguments.length - 1];
-const ready = (window.MathJax && MathJax.startup && MathJax.startup.promise) || Promise.resolve();
-ready.then(() => {
+// wait for MathJax to load (the page declares it on every page) and finish its first typeset, at most 30 s
+const started = Date.now();
+const ready = new Promise(resolve => {
+  const poll = () => {
+    if (!document.querySelector('script[src*="mathjax"]')) resolve('no math on this page');
+    else if (window.MathJax && MathJax.startup && MathJax.startup.promise) MathJax.startup.promise.then(() => resolve('ready'));
+    else if (Date.now() - started > 30000) resolve('late');
+    else setTimeout(poll, 100);
+  };
+  poll();
+});
+const late = new Promise(resolve => setTimeout(() => resolve('late'), 30000));
+Promise.race([ready, late]).then(flag => {
   const main = document.querySelector('article') || document.body;
   const imgs = Array.from(main.querySelectorAll('img'));
   const maths = Array.from(main.querySelectorAll('.math'));
@@ -126,25 +140,34 @@ ready.then(() => {
       .concat(Array.from(main.querySelectorAll('.output.stderr')).map(e => e.innerText)
       .filter(t => /Error|Traceback/.test(t)).map(t => t.slice(0, 200))),
     links: Array.from(document.querySelectorAll('a')).map(a => a.href),
+    late: flag === 'late',
   });
 });
 """
 
 
 def test_every_page_loads_offline_with_figures_and_typeset_equations(site, capsys):
+    from selenium.webdriver.support.ui import WebDriverWait
+
     driver, base = site
     cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
     slug = cfg["repository"]["url"].rstrip("/").split("github.com/")[1]
     report, totals = [], {"pages": 0, "figures": 0, "equations": 0}
-    driver.set_script_timeout(60)
+    driver.set_script_timeout(90)
     for page in _pages():
-        driver.get(base + page)
-        state = driver.execute_async_script(PAGE_STATE)
+        for attempt in range(2):       # MathJax gets 30 s per load; a slow first load is retried once
+            driver.get(base + page)
+            WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+            state = driver.execute_async_script(PAGE_STATE)
+            if not state["late"]:
+                break
         errors, failed = _problems(driver)
         driver.save_screenshot(str(ARTIFACTS / (page.replace("/", "_").replace(".html", ".png"))))
         bad_images = [i for i in state["images"] if not i[1] or i[2] == 0 or i[3] == 0]
         problems = {"console errors": errors, "failed requests": failed, "images not loaded": bad_images,
                     "error outputs": state["errors"]}
+        if state["late"]:
+            problems["MathJax did not load and finish within 30 s, twice"] = [True]
         if state["typeset"] != state["maths"]:
             problems["equations not typeset"] = [f"{state['maths'] - state['typeset']} of {state['maths']}"]
         if state["raw"]:
