@@ -124,14 +124,17 @@ def _download(name: str, root: Path, fetch):
     """
     import contextlib
     import io
+    import socket
     import urllib.error
 
     chatter = io.StringIO()
     try:
         with contextlib.redirect_stdout(chatter):
             out = fetch()
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError, RuntimeError) as e:
-        if isinstance(e, RuntimeError) and "download" not in str(e).lower():
+    except (urllib.error.URLError, ConnectionError, TimeoutError, socket.gaierror, RuntimeError) as e:
+        # torchvision's MNIST wraps every mirror's failure in "Error downloading ..."; other errors
+        # (a corrupt file, a full disk, a permission) are not about the servers and pass through
+        if isinstance(e, RuntimeError) and not str(e).lower().startswith("error downloading"):
             raise
         text = str(getattr(e, "reason", "") or e).strip()
         found = re.search(r"<urlopen error ([^>]*)>", chatter.getvalue() + " " + text)

@@ -347,6 +347,13 @@ def test_a_runtime_error_that_is_not_a_download_failure_passes_through(tmp_path,
         def __init__(self, root, train=True, download=False):
             raise RuntimeError("something else entirely")
 
+    class ReadOnly:
+        def __init__(self, root, train=True, download=False):
+            raise PermissionError(13, "Permission denied", root)
+
     monkeypatch.setattr(tvd, "MNIST", Broken)
     with pytest.raises(RuntimeError, match="something else entirely"):
+        load_dataset("mnist", root=tmp_path, download=True)
+    monkeypatch.setattr(tvd, "MNIST", ReadOnly)     # not a server problem: not reported as one
+    with pytest.raises(PermissionError):
         load_dataset("mnist", root=tmp_path, download=True)

@@ -38,9 +38,9 @@ def test_every_method_masks_at_the_matched_sparsities(tiny):
         for s in row["sparsities"]:
             assert len(row["jaccard"][str(s)]) == n * (n - 1) // 2 == len(row["chance"][str(s)])
             assert all(0.0 <= v <= 1.0 for v in row["jaccard"][str(s)].values())
-        # IMP and MST-IMP start from the same first round's magnitudes but protect the tree: at 50% on this
-        # small net the tree is kept by IMP anyway or not; either way both keep the same count
-        assert row["methods"]["imp"][str(0.5)]["kept"] == row["methods"]["mst_imp"][str(0.5)]["kept"]
+    # MST-preserving IMP runs at both sparsities (both below this net's prunability bound); that it keeps the
+    # tree is tested in tests/test_topology*.py
+    assert set(tiny["networks"]["mlp"]["per_seed"][0]["methods"]["mst_imp"]) == {"0.5", "0.75"}
     eb = tiny["networks"]["conv"]["per_seed"][0]["early_bird"]
     assert eb["epoch"] == [0, 1, 2, 3]
     assert eb["channel_jaccard"][-1] == 1.0 and eb["partition_distance"][-1] == 0.0   # the end against itself
