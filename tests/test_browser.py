@@ -21,6 +21,7 @@ import http.server
 import importlib.util
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -204,3 +205,52 @@ def test_search_finds_every_chapter_by_a_word_of_its_title(site):
     _problems(driver)      # drain the logs
     assert set(SEARCH_WORDS) == {Path(p).stem for p in _pages() if p.startswith("chapters/")}
     assert not missing, "search did not find: " + "; ".join(missing)
+
+
+def test_solutions_are_folded_and_open_on_a_click(site):
+    """Every chapter's solutions and solution cells start folded; a click shows each one."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver, base = site
+    report, opened = [], 0
+    for page in [p for p in _pages() if p.startswith("chapters/")]:
+        nb = (ROOT / page).with_suffix(".ipynb").read_text()
+        expected = len(set(re.findall(r"\{admonition\} Solution (\d+)", nb)))
+        driver.get(base + page)
+        WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+        # sphinx-togglebutton folds the dropdowns from JavaScript once the page has loaded
+        WebDriverWait(driver, 10).until(
+            lambda d: not d.find_elements(By.CSS_SELECTOR, ".admonition.dropdown:not(.toggle)"))
+        sols = [a for a in driver.find_elements(By.CSS_SELECTOR, ".admonition.dropdown")
+                if re.match(r"Solution \d+", a.find_element(By.CSS_SELECTOR, ".admonition-title").text)]
+        if expected < 5 or len(sols) != expected:
+            report.append(f"{page}: {len(sols)} solution dropdowns on the page, {expected} in the notebook")
+        for a in sols:
+            title = a.find_element(By.CSS_SELECTOR, ".admonition-title").text.strip()
+            body = a.find_elements(By.CSS_SELECTOR, ":scope > :not(.admonition-title)")
+            if not body or any(b.is_displayed() for b in body):
+                report.append(f"{page}: {title} is not folded when the page opens")
+                continue
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", a)
+            a.find_element(By.CSS_SELECTOR, "button.toggle-button").click()
+            try:
+                WebDriverWait(driver, 5).until(lambda d: all(b.is_displayed() for b in body))
+                opened += 1
+            except Exception:
+                report.append(f"{page}: {title} did not open on a click")
+        for cell in driver.find_elements(By.CSS_SELECTOR, ".tag_hide-cell details"):
+            outs = cell.find_elements(By.CSS_SELECTOR, ".cell_output")
+            if cell.get_attribute("open") is not None or any(o.is_displayed() for o in outs):
+                report.append(f"{page}: a solution cell is not folded when the page opens")
+                continue
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+            cell.find_element(By.CSS_SELECTOR, "summary").click()
+            try:
+                WebDriverWait(driver, 5).until(lambda d: outs and all(o.is_displayed() for o in outs))
+                opened += 1
+            except Exception:
+                report.append(f"{page}: a solution cell did not open on a click (or has no output)")
+    _problems(driver)      # drain the logs
+    assert not report, "\n".join(report)
+    assert opened >= 35

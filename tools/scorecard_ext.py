@@ -49,12 +49,18 @@ class ClaimsScorecard(SphinxDirective):
                 default = v["default"]["word"] if "default" in v else "no stored result"
                 paper_scale = "; ".join(f"{p}: {x['word']} ({x['device']})" for p, x in v.items() if p != "default")
                 lines += [f"   * - ``{c.id}``", f"     - {_cell(c.statement)}",
-                          f"     - :doc:`/chapters/{NOTEBOOKS[r['chapter']]}`", f"     - {default}",
+                          f"     - :doc:`{_short(NOTEBOOKS[r['chapter']])} </chapters/{NOTEBOOKS[r['chapter']]}>`",
+                          f"     - {default}",
                           f"     - {paper_scale or 'not run yet'}"]
             lines.append("")
         container = nodes.container(classes=["claims-scorecard"])
         self.state.nested_parse(StringList(lines, source="claims-scorecard"), self.content_offset, container)
         return [container]
+
+
+def _short(stem: str) -> str:
+    """A chapter's link text in the table: its number and file name ("04 pruning at init"), not its long title."""
+    return stem.replace("_", " ")
 
 
 def setup(app):
