@@ -524,7 +524,8 @@ epoch1 = lenet()
 epoch1.load_state_dict(after.states[spe])
 scores.update(gmp=magnitude_scores(trained), kmp_early=early.unflatten(kmp_scores(early.snapshots)),
               kmp_late=late.unflatten(kmp_scores(late.snapshots)),
-              early_gmp=magnitude_scores(epoch1), random=random_scores(model, seed + 3))
+              early_gmp=magnitude_scores(epoch1), window_end_gmp=early.unflatten(early.snapshots[-1].abs()),
+              random=random_scores(model, seed + 3))
 scores = {k: {n: v.detach().to(dev) for n, v in sc.items()} for k, sc in scores.items()}
 row0 = result["networks"]["mlp"]["per_seed"][0]
 s_all = row0["sparsities"]
@@ -748,12 +749,13 @@ print(f"the chapter's SBP mask (ReLU, default init), kept: "
 # two masks nearly coincide), then IMP, all above its $\kappa$ with the initialisation methods (SBP, GraSP), and
 # zero with random. The cell reruns IMP and recomputes the chapter's own $\kappa$ of those pairs as a check.
 #
-# One comparison stands out. Early KMP and early GMP both look at the network just after the first epoch, but
-# early KMP is clearly closer to GMP (Figure 1) than early GMP is: the Koopman mode at eigenvalue 1, fitted on the
-# 30 steps after the first epoch, is a forecast of where the weights are heading, and that forecast is closer to
-# the end of training than the weights at the start of the window. Seeing the final magnitudes early is what
-# chapter 01's Koopman lens is for, and early GMP is the naive alternative it has to beat; on this network it
-# does, though its forecast is still not the final mask.
+# One comparison needs care. Early KMP is clearly closer to the final GMP mask than early GMP is, but the two do
+# not see the same data: early GMP is the weights after the first epoch, while early KMP is fitted on the 30
+# steps that follow, so it has seen 30 more steps of training. The fair baseline is the magnitude of the weights
+# at the end of that window, and the second table of the cell adds it: most of the distance between early GMP
+# and early KMP is those 30 steps (the window-end magnitudes are already much closer to the final mask), and early
+# KMP is only a little closer again, in both seeds we ran. That is chapter 01's finding seen through this
+# chapter's $\kappa$: the Koopman forecast adds little over the current weights early in training.
 # ```
 
 # %% tags=["hide-cell"]
@@ -779,6 +781,12 @@ for r, s in zip((int(x) for x in rounds), s_all):
     j, c = row0["jaccard"][str(s)]["gmp|kmp_early"], row0["chance"][str(s)]["gmp|kmp_early"]
     print(f"  at {100 * s:.2f}%       " + "".join(f"{kappa(mk['early_gmp'], mk[m]):10.2f}" for m in others)
           + f"   | {kappa(mk['gmp'], mk['kmp_early']):.2f}, {(j - c) / (1 - c):.2f}")
+print(f"kappa with final GMP of: the weights after one epoch (early GMP, step {early.steps[0]}), the weights at the "
+      f"end of the early window (step {early.steps[-1]}), early KMP (fitted on that window)")
+for s in s_all:
+    mk = {k: masks_from_scores(scores[k], s) for k in ("gmp", "early_gmp", "window_end_gmp", "kmp_early")}
+    print(f"  at {100 * s:.2f}%: " + ", ".join(f"{k} {kappa(mk['gmp'], mk[k]):.2f}"
+                                                for k in ("early_gmp", "window_end_gmp", "kmp_early")))
 
 # %% [markdown]
 # ## References
