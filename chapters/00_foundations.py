@@ -409,14 +409,12 @@ import numpy as np
 
 from pruning_utils.experiments.common import load_data
 from pruning_utils.imp import IMPConfig, run_imp, train_pruned
-from pruning_utils.train import TrainConfig, lr_at
+from pruning_utils.train import lr_at
 
 SOL_ROUNDS = 10
 _, info, train_data, test_data = load_data(params)
 seed0 = params["seed"]
-tcfg = TrainConfig(epochs=params["epochs"], batch_size=params["batch_size"], optimizer=params["optimizer"],
-                   lr=params["lr"], momentum=params["momentum"], weight_decay=params["weight_decay"],
-                   eval_every=0, seed=seed0)
+tcfg = foundations.train_config(params, seed=seed0)
 icfg = IMPConfig(rounds=SOL_ROUNDS, prune_fraction=params["prune_fraction"], scope=params["scope"],
                  rewind_step=params["rewind_step"])
 model0 = build_model(params["model"], info["shape"], info["classes"], seed=seed0).to(result["device"])

@@ -656,7 +656,7 @@ from pruning_utils.koopman import (SnapshotRecorder, default_rtol, dmd_decomposi
                                    linear_extrapolation)
 from pruning_utils.models import build_model
 from pruning_utils.scores import snip_scores
-from pruning_utils.train import StateRecorder, TrainConfig, train
+from pruning_utils.train import StateRecorder, train
 
 dev, info, train_data, test_data = load_data(params)
 spe = train_data[0].shape[0] // params["batch_size"]
@@ -664,11 +664,8 @@ total_steps = params["epochs"] * spe
 
 
 def chapter_config(momentum):
-    """The training schedule of koopman.run for the chapter's first seed."""
-    return TrainConfig(epochs=params["epochs"], batch_size=params["batch_size"], lr=params["lr"], momentum=momentum,
-                       weight_decay=params["weight_decay"], schedule="step",
-                       milestones=(0.5 * params["epochs"], 0.75 * params["epochs"]), augment=params["augment"],
-                       seed=params["seed"], eval_every=0)
+    """The training schedule of koopman.run for the chapter's first seed, with the given momentum."""
+    return koopman.train_config({**params, "momentum": momentum}, params["seed"])
 
 
 net = build_model(params["model"], info["shape"], info["classes"], seed=params["seed"]).to(dev)

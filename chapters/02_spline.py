@@ -561,7 +561,7 @@ from pruning_utils.experiments.common import load_data
 from pruning_utils.masks import apply_masks, dense_state_dict
 from pruning_utils.spline import (L1GammaPenalty, SplineEarlyBird, canvas, channel_masks, forward_flops,
                                   training_flops)
-from pruning_utils.train import StateRecorder, TrainConfig, evaluate, train
+from pruning_utils.train import StateRecorder, evaluate, train
 
 dev, info, train_data, test_data = load_data(params)
 n_train = train_data[0].shape[0]
@@ -573,10 +573,7 @@ def build_mlp(s=None):
                        batchnorm=True).to(dev)
 
 
-search_cfg = TrainConfig(epochs=params["epochs"], batch_size=params["batch_size"], lr=params["lr"],
-                         momentum=params["momentum"], weight_decay=params["weight_decay"], schedule="step",
-                         milestones=(0.5 * params["epochs"], 0.75 * params["epochs"]), augment=params["augment"],
-                         seed=params["seed"], eval_every=0)
+search_cfg = spline.train_config(params, seed=params["seed"]).replace(eval_every=0)
 x_test, y_test = test_data
 pair = (int(torch.nonzero(y_test == y_test[0])[0]), int(torch.nonzero(y_test != y_test[0])[0]))  # as spline.run
 probe_canvas = canvas(x_test[pair[0]].float(), x_test[pair[1]].float(), params["canvas_size"]).to(dev)
@@ -703,8 +700,7 @@ def dead_aware_spline_scores(net):
     return {n: torch.where(dead[n], torch.zeros_like(v), v) for n, v in spline_scores(net).items()}
 
 
-ft_cfg = search_cfg.replace(epochs=max(1, params["finetune_epochs"]), schedule="constant", lr=params["finetune_lr"],
-                            milestones=(), seed=params["seed"] + 2)
+ft_cfg = spline.finetune_config(search_cfg, params).replace(seed=params["seed"] + 2)
 for scope in spline.SCOPES:
     rows = {"pruned": [], "finetuned": []}
     for rt in params["ratios"]:

@@ -609,11 +609,11 @@ from pruning_utils.experiments.common import load_data
 from pruning_utils.masks import apply_masks, collapse_report, masks_from_scores
 from pruning_utils.models import build_model
 from pruning_utils.scores import class_balanced_batch, random_scores, snip_scores
-from pruning_utils.train import TrainConfig, train
+from pruning_utils.train import train
 
 dev, info, train_data, test_data = load_data(params)
 xb, yb = class_balanced_batch(*train_data, per_class=params["per_class"], seed=seed)
-tcfg = TrainConfig(epochs=epochs, batch_size=128, lr=params["lr"], momentum=0.9, eval_every=1)
+tcfg = pai.train_config(params)
 inits = {"ordered": ("tanh", params["ordered_sigma_w"], params["ordered_sigma_b"]),
          "eoc": ("tanh", result["eoc"]["tanh"], params["sigma_b"]),
          "relu_eoc": ("relu", result["eoc"]["relu"], 0.0)}

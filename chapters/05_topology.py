@@ -583,12 +583,10 @@ import functools
 from pruning_utils.experiments.common import load_data
 from pruning_utils.imp import IMPConfig, run_imp
 from pruning_utils.topology import mst_preserving_scores
-from pruning_utils.train import TrainConfig
 
 p5 = validate(params, topology.SCHEMA)
 device5, info5, train5, test5 = load_data(p5)
-cfg5 = TrainConfig(epochs=p5["epochs"], batch_size=p5["batch_size"], optimizer=p5["optimizer"], lr=p5["lr"],
-                   momentum=p5["momentum"], eval_every=0, seed=p5["seed"])
+cfg5 = topology.train_config(p5, seed=p5["seed"])
 icfg5 = IMPConfig(rounds=result["mst_rounds"], prune_fraction=p5["prune_fraction"], scope="global")
 
 

@@ -494,14 +494,13 @@ from pruning_utils.masks import collapse_report, dense_state_dict, jaccard, jacc
 from pruning_utils.models import build_model
 from pruning_utils.sanity import sanity_checks, shuffle_within_layers
 from pruning_utils.scores import class_balanced_batch, grasp_scores, magnitude_scores, random_scores, snip_scores
-from pruning_utils.train import StateRecorder, TrainConfig, resolve_device, train
+from pruning_utils.train import StateRecorder, resolve_device, train
 
 dev = resolve_device(params["device"])
 info = dataset_info(mlp_dataset)
 train_data = load_dataset(mlp_dataset, True, params["data_root"], False, dev)
 test_data = load_dataset(mlp_dataset, False, params["data_root"], False, dev)
-cfg = TrainConfig(epochs=epochs, batch_size=min(params["batch_size"], len(train_data[1])), lr=params["lr"],
-                  momentum=0.9, schedule="step", milestones=(0.5 * epochs, 0.75 * epochs), seed=seed, eval_every=0)
+cfg = lenses.train_config(params, seed, len(train_data[1]))
 spe = len(train_data[1]) // cfg.batch_size
 
 

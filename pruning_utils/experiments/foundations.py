@@ -63,13 +63,18 @@ PROFILES = {
 METHODS = ("imp", "oneshot", "random")
 
 
+def train_config(p: dict, seed: int = 0) -> TrainConfig:
+    """The training schedule of every network of ``run`` (``p``: validated parameters)."""
+    return TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], optimizer=p["optimizer"],
+                       lr=p["lr"], momentum=p["momentum"], weight_decay=p["weight_decay"],
+                       progress=p["progress"], eval_every=0, seed=seed)
+
+
 def run(**params) -> dict:
     p = validate(params, SCHEMA)
     t0 = time.perf_counter()
     device, info, train_data, test_data = load_data(p)
-    tcfg = TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], optimizer=p["optimizer"],
-                       lr=p["lr"], momentum=p["momentum"], weight_decay=p["weight_decay"],
-                       progress=p["progress"], eval_every=0)
+    tcfg = train_config(p)
     icfg = IMPConfig(rounds=p["rounds"], prune_fraction=p["prune_fraction"], scope=p["scope"],
                      rewind_step=p["rewind_step"])
     targets = imp_sparsities(p["rounds"], p["prune_fraction"])

@@ -165,11 +165,16 @@ def _pruned_accuracy(model_fn, state, masks, train_data, test_data, ft_cfg, fine
     return before, after
 
 
+def train_config(p: dict, seed: int) -> TrainConfig:
+    """The dense training schedule of ``run`` for one seed (``p``: validated parameters)."""
+    return TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"], momentum=p["momentum"],
+                       weight_decay=p["weight_decay"], schedule="step",
+                       milestones=(0.5 * p["epochs"], 0.75 * p["epochs"]), augment=p["augment"],
+                       seed=seed, eval_every=0, progress=p["progress"])
+
+
 def _one_seed(p, seed, device, info, train_data, test_data, spe, ends, grid, sparsities):
-    cfg = TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"], momentum=p["momentum"],
-                      weight_decay=p["weight_decay"], schedule="step",
-                      milestones=(0.5 * p["epochs"], 0.75 * p["epochs"]), augment=p["augment"],
-                      seed=seed, eval_every=0, progress=p["progress"])
+    cfg = train_config(p, seed)
     ft_cfg = cfg.replace(epochs=p["finetune_epochs"] or 1, schedule="constant", lr=p["finetune_lr"],
                          milestones=(), seed=seed + 1)
 

@@ -110,14 +110,19 @@ def _matched_spline(model, scores, target_kept):
     return best[1]
 
 
+def train_config(p: dict, seed: int, n_train: int) -> TrainConfig:
+    """The dense training schedule of ``run`` for one seed and a training set of ``n_train`` images."""
+    return TrainConfig(epochs=p["epochs"], batch_size=min(p["batch_size"], n_train), lr=p["lr"],
+                       momentum=0.9, schedule="step", milestones=(0.5 * p["epochs"], 0.75 * p["epochs"]),
+                       seed=seed, eval_every=0, progress=p["progress"])
+
+
 def _one_network(net, p, seed, device):
     name = p["mlp_dataset"] if net == "mlp" else p["conv_dataset"]
     info = dataset_info(name)
     train_data = load_dataset(name, True, p["data_root"], p["download"], device)
     test_data = load_dataset(name, False, p["data_root"], p["download"], device)
-    cfg = TrainConfig(epochs=p["epochs"], batch_size=min(p["batch_size"], len(train_data[1])), lr=p["lr"],
-                      momentum=0.9, schedule="step", milestones=(0.5 * p["epochs"], 0.75 * p["epochs"]),
-                      seed=seed, eval_every=0, progress=p["progress"])
+    cfg = train_config(p, seed, len(train_data[1]))
     spe = len(train_data[1]) // cfg.batch_size      # the training loop drops the last partial batch
     total = spe * p["epochs"]
     if p["window"] > total - spe + 1:

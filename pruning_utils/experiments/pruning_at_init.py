@@ -159,6 +159,12 @@ def _to_rgb32(x):
     return x.expand(-1, 3, -1, -1).contiguous()
 
 
+def train_config(p: dict, seed: int = 0) -> TrainConfig:
+    """The MLP training schedule of ``run`` (``p``: validated parameters)."""
+    return TrainConfig(epochs=p["epochs"], batch_size=128, lr=p["lr"], momentum=0.9, eval_every=1,
+                       progress=p["progress"], seed=seed)
+
+
 def run(**params) -> dict:
     p = validate(params, SCHEMA)
     bad = [d for d in p["resnet_depths"] if f"resnet{int(d)}" not in MODELS or d != int(d)]
@@ -180,8 +186,7 @@ def run(**params) -> dict:
            "per_seed": []}
     inits = {"eoc": ("tanh", sw_tanh, p["sigma_b"]),
              "ordered": ("tanh", p["ordered_sigma_w"], p["ordered_sigma_b"])}
-    tcfg = TrainConfig(epochs=p["epochs"], batch_size=128, lr=p["lr"], momentum=0.9, eval_every=1,
-                       progress=p["progress"])
+    tcfg = train_config(p)
     sparsities = sorted(p["sparsities"])
     for i in range(p["seeds"]):
         seed = p["seed"] + i

@@ -116,6 +116,20 @@ def _scores(criterion, model, seed):
     return {n: torch.rand(s.shape, generator=g) for n, s in slimming_scores(model).items()}
 
 
+def train_config(p: dict, seed: int = 0) -> TrainConfig:
+    """The search (dense, L1 on gamma) and ticket training schedule of ``run`` (``p``: validated parameters)."""
+    return TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"], momentum=p["momentum"],
+                       weight_decay=p["weight_decay"], schedule="step",
+                       milestones=(0.5 * p["epochs"], 0.75 * p["epochs"]), augment=p["augment"],
+                       eval_every=1, progress=p["progress"], seed=seed)
+
+
+def finetune_config(cfg: TrainConfig, p: dict) -> TrainConfig:
+    """The fine-tuning schedule after one-shot channel pruning: ``cfg`` at a constant ``finetune_lr``."""
+    return cfg.replace(epochs=max(1, p["finetune_epochs"]), schedule="constant", lr=p["finetune_lr"],
+                       milestones=(), eval_every=0)
+
+
 def run(**params) -> dict:
     p = validate(params, SCHEMA)
     t0 = time.perf_counter()
@@ -128,12 +142,8 @@ def run(**params) -> dict:
         def build(seed=None):
             return build_model(p["model"], info["shape"], info["classes"], seed=seed).to(device)
     n_train = train_data[0].shape[0]
-    cfg = TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"], momentum=p["momentum"],
-                      weight_decay=p["weight_decay"], schedule="step",
-                      milestones=(0.5 * p["epochs"], 0.75 * p["epochs"]), augment=p["augment"],
-                      eval_every=1, progress=p["progress"])
-    ft = cfg.replace(epochs=max(1, p["finetune_epochs"]), schedule="constant", lr=p["finetune_lr"],
-                     milestones=(), eval_every=0)
+    cfg = train_config(p)
+    ft = finetune_config(cfg, p)
     probe = _probe(test_data, p["canvas_size"], device)
 
     per_seed = []

@@ -106,6 +106,12 @@ def tied_magnitudes(model) -> int:
     return int(counts[counts > 1].sum())
 
 
+def train_config(p: dict, seed: int = 0) -> TrainConfig:
+    """The training schedule of every network of ``run`` (``p``: validated parameters)."""
+    return TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], optimizer=p["optimizer"], lr=p["lr"],
+                       momentum=p["momentum"], eval_every=0, progress=p["progress"], seed=seed)
+
+
 def run(**params) -> dict:
     p = validate(params, SCHEMA)
     t0 = time.perf_counter()
@@ -121,8 +127,7 @@ def run(**params) -> dict:
     if mst_rounds < 1:
         raise ValueError(f"parameter 'prune_fraction' = {p['prune_fraction']} passes the prunability bound "
                          f"{bound:.4f} in its first round; expected a first round below it")
-    cfg = TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], optimizer=p["optimizer"], lr=p["lr"],
-                      momentum=p["momentum"], eval_every=0, progress=p["progress"])
+    cfg = train_config(p)
     # global scope only: a layer-wise rule could be forced to cut a protected tree edge in a small layer
     icfg = IMPConfig(rounds=p["rounds"], prune_fraction=p["prune_fraction"], scope="global")
     diag_rounds = sorted(set(np.linspace(0, mst_rounds, min(p["diagram_rounds"], mst_rounds + 1))
