@@ -50,7 +50,8 @@ if importlib.util.find_spec("pruning_utils") is None:  # Colab: install the book
 #    read an accuracy-against-sparsity curve.
 #
 # **Time:** about 20 minutes to read; the experiment runs in about a minute on
-# a 2-core CPU.
+# a 2-core CPU. The folded solutions of the exercises add
+# about half a minute.
 #
 # **Paper:** J. Frankle and M. Carbin, *The Lottery Ticket Hypothesis: Finding
 # Sparse, Trainable Neural Networks*, ICLR 2019 {cite}`frankle2019lottery`;

@@ -51,7 +51,8 @@ if importlib.util.find_spec("pruning_utils") is None:  # Colab: install the book
 #    fitted to trajectories with no dynamics at all (null models)?
 #
 # **Time:** about 30 minutes to read; the experiment (three seeds) runs in
-# under a minute on a 2-core CPU.
+# under a minute on a 2-core CPU. The folded solutions of the exercises add
+# a few seconds.
 #
 # **Paper:** W. T. Redman, M. Fonoberova, R. Mohr, I. G. Kevrekidis and I. Mezić,
 # *An Operator Theoretic View on Pruning Deep Neural Networks*, ICLR 2022

@@ -53,7 +53,8 @@ if importlib.util.find_spec("pruning_utils") is None:  # Colab: install the book
 #    against each other fairly.
 #
 # **Time:** about 30 minutes to read; the experiment (three seeds) runs in
-# well under a minute on a 2-core CPU.
+# well under a minute on a 2-core CPU. The folded solutions of the exercises add
+# a few seconds.
 #
 # **Papers:** H. You, R. Balestriero, Z. Lu, Y. Kou, H. Shi, S. Zhang, S. Wu,
 # Y. Lin and R. Baraniuk, *Max-Affine Spline Insights Into Deep Network

@@ -54,7 +54,8 @@ if importlib.util.find_spec("pruning_utils") is None:  # Colab: install the book
 #    against magnitude) and see which predictions the measurements bear out.
 #
 # **Time:** about 40 minutes to read; the experiment runs in about half a
-# minute on a 2-core CPU.
+# minute on a 2-core CPU. The folded solutions of the exercises add
+# a few seconds.
 #
 # **Paper:** X. Qian and D. Klabjan, *A Probabilistic Approach to Neural Network
 # Pruning*, ICML 2021 {cite}`qian2021probabilistic`. Confirmed from its

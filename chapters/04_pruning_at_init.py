@@ -58,7 +58,8 @@ if importlib.util.find_spec("pruning_utils") is None:  # Colab: install the book
 #    masks at high sparsity, reporting both the best and the final accuracy.
 #
 # **Time:** about 35 minutes to read; the experiment (two seeds) runs in well
-# under a minute on a 2-core CPU.
+# under a minute on a 2-core CPU. The folded solutions of the exercises add
+# about ten seconds.
 #
 # **Paper:** S. Hayou, J.-F. Ton, A. Doucet and Y. W. Teh, *Robust Pruning at
 # Initialization*, ICLR 2021 {cite}`hayou2021robust` (arXiv 2002.08797; code

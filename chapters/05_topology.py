@@ -50,7 +50,8 @@ if importlib.util.find_spec("pruning_utils") is None:  # Colab: install the book
 #    never cuts a tree edge costs or gains.
 #
 # **Time:** about 25 minutes to read; the experiment (three seeds) runs in
-# about a minute on a 2-core CPU.
+# about a minute on a 2-core CPU. The folded solutions of the exercises add
+# about twenty seconds.
 #
 # **Paper:** A. H. Balwani and J. Krzyston, *Zeroth-Order Topological Insights
 # into Iterative Magnitude Pruning*, TAG-ML workshop at ICML 2022

@@ -54,7 +54,8 @@ if importlib.util.find_spec("pruning_utils") is None:  # Colab: install the book
 #
 # **Time:** about 30 minutes to read; the experiment (two seeds, two
 # networks, about three hundred short trainings) runs in about two minutes on
-# a 2-core CPU.
+# a 2-core CPU. The folded solutions of the exercises add
+# about fifteen seconds.
 #
 # **Papers:** every chapter's, and Frankle, Dziugaite, Roy and Carbin,
 # *Pruning Neural Networks at Initialization: Why Are We Missing the Mark?*,
