@@ -38,7 +38,7 @@ browser:
 	    echo "make browser: could not install chromium and chromium-driver; the browser test will be skipped" )
 
 test: $(STAMP) browser
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
 
 # Re-pair every chapter notebook with its py:percent twin (newest wins).
 sync-notebooks: $(STAMP)

@@ -407,9 +407,21 @@ plt.show()
 #
 # ## The claims, as verdicts
 #
-# Each claim is an object in `pruning_utils.experiments.lenses.CLAIMS`; a
-# test reruns the experiment with another seed and asserts every verdict
-# stays the same.
+# Each claim is an object in `pruning_utils.experiments.lenses.CLAIMS`,
+# decided on a statistic per seed against a threshold. A verdict counts only
+# when it is robust: at least three seeds, every seed on the same side of the
+# threshold by more than the seeds' spread (for a claim on a mean over seeds,
+# the mean further than two standard errors from it). This chapter's default
+# run has two seeds, so every claim below is printed "[not robust]", whatever
+# the two seeds say: the numbers after it show each seed. They are not
+# idle: on another machine, with seed 1000, the conv net's late-KMP Jaccard
+# fell below the nine-tenths bar at both sparsities, while the next seed stayed
+# near one. The likely reason is in the schedule: the last Koopman window (30 steps)
+# is longer than the final learning-rate phase
+# of the conv net's training (11 steps an epoch, 22 steps after the second
+# drop), so the window straddles a drop and the trajectory is not yet at its
+# fixed point for every seed. A third seed and a window inside the last phase
+# come with the chapter's rework.
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -61,17 +61,12 @@ def _pages():
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(committed_book):
     found, why = _browser()
     if found is None:
         pytest.skip(why)
-    spec = importlib.util.spec_from_file_location("build_committed", ROOT / "tools" / "build_committed.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    out = tmp_path_factory.mktemp("book")
-    proc = tool.build(out, quiet=True)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    html = out / "_build" / "html"
+    rc, log, html = committed_book
+    assert rc == 0, log
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):

@@ -8,28 +8,76 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from pruning_utils.claims import Claim, all_claims, evaluate, numbers_report, report
+from pruning_utils.claims import MIN_SEEDS, Claim, Statistic, all_claims, evaluate, numbers_report, pool, report
 from pruning_utils.cli import claims_table, main, reproduce
 from pruning_utils.experiments import EXPERIMENTS, NOTEBOOKS, get_experiment
+from pruning_utils.params import validate
+from pruning_utils.provenance import read_result
 
 ROOT = Path(__file__).resolve().parents[1]
-#: the seed the swap test runs every chapter with (the chapters use seed 0)
+#: the seed the swap test runs every chapter with (the chapters use seeds 0, 1, 2, ...)
 SWAP_SEED = 1000
+#: claims whose chapter run cannot make them robust yet, and why; the chapter prints them "[not robust]"
+KNOWN_NOT_ROBUST = {
+    "koopman": ({"early_kmp_beats_linear_extrapolation"},
+                "KMP's lead over straight-line extrapolation (mean of three seeds) lies within two standard "
+                "errors of the 3-point margin: three seeds neither confirm nor refute it"),
+    "lenses": ({"late_kmp_equals_gmp", "pai_shuffle_mlp", "pai_shuffle_conv", "early_bird_channels_settle"},
+               "two seeds at the default profile: a third does not fit the chapter's time budget on a slow "
+               "machine; the chapter's rework (one dataset for both networks) comes with its own issue"),
+}
 
 
 def _claim(**kw):
     base = dict(id="a_claim", statement="IMP beats random", paper="frankle2019lottery",
-                check=lambda r: (r["x"] > 1, {"x": r["x"]}))
+                check=lambda r: [Statistic("x", r["x"], 1.0)])
     base.update(kw)
     return Claim(**base)
 
 
 def test_verdict_lines_and_numbers():
     c = _claim()
-    v = evaluate([c], {"x": 2.5})
+    v = evaluate([c], {"x": [2.5, 2.6, 2.4]})
     assert report(v) == "[holds] IMP beats random"
-    assert report(evaluate([c], {"x": 0.5})) == "[does not hold] IMP beats random"
-    assert "x = 2.5" in numbers_report(v)
+    assert report(evaluate([c], {"x": [0.5, 0.4, 0.6]})) == "[does not hold] IMP beats random"
+    assert "values: [2.5, 2.6, 2.4]" in numbers_report(v) and "robust: True" in numbers_report(v)
+
+
+def test_a_fragile_claim_is_not_robust():
+    """The rule of DESIGN.md section 5, on claims made fragile on purpose."""
+    c = _claim()
+    # every seed passes, but the closest clears the bar by less than the seeds' spread (the lenses case:
+    # 0.99, 0.997 and 0.887 against 0.9 would read "holds" on a machine that ran only the first two)
+    assert evaluate([c], {"x": [1.05, 1.3, 1.2]})[0].word == "not robust"
+    assert evaluate([c], {"x": [1.25, 1.3, 1.2]})[0].word == "holds"          # margin 0.2 > spread 0.1
+    # seeds on both sides of the threshold
+    assert evaluate([c], {"x": [0.9, 1.5, 1.6]})[0].word == "not robust"
+    # two seeds are never enough, however clear
+    assert evaluate([c], {"x": [5.0, 5.0]})[0].word == "not robust"
+    assert MIN_SEEDS == 3
+    # a mean over seeds: robust only beyond two standard errors
+    m = _claim(check=lambda r: [Statistic("x", r["x"], 1.0, over="mean")])
+    assert evaluate([m], {"x": [1.0, 1.6, 1.1]})[0].word == "not robust"     # mean 1.23, 2 SE 0.37
+    assert evaluate([m], {"x": [1.5, 1.6, 1.4]})[0].word == "holds"
+    assert evaluate([m], {"x": [0.5, 0.6, 0.4]})[0].word == "does not hold"
+    # a conjunction fails robustly when one part fails robustly, whatever the others do
+    two = _claim(check=lambda r: [Statistic("a", r["a"], 1.0), Statistic("b", r["b"], 1.0)])
+    assert evaluate([two], {"a": [0.1, 0.2, 0.1], "b": [1.05, 1.3, 1.2]})[0].word == "does not hold"
+    assert evaluate([two], {"a": [2.1, 2.2, 2.1], "b": [1.05, 1.3, 1.2]})[0].word == "not robust"
+    # pooling another run's seeds can only widen the spread
+    v = pool([c], {"x": [1.25, 1.3, 1.2]}, {"x": [1.08]})[0]
+    assert v.statistics[0].values == (1.25, 1.3, 1.2, 1.08) and v.word == "not robust"
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"over": "median"}, "'over'"),
+    ({"values": []}, "'values'"),
+    ({"values": [1.0, float("nan"), 2.0]}, "'values'"),
+    ({"values": [1.0, 2.0], "over": "exact"}, "one value"),
+])
+def test_bad_statistics_rejected(kw, match):
+    with pytest.raises(ValueError, match=match):
+        Statistic(**{"name": "x", "values": [1.0, 2.0, 3.0], "threshold": 0.0, **kw})
 
 
 @pytest.mark.parametrize("kw,match", [
@@ -47,13 +95,13 @@ def test_bad_claims_rejected(kw, match):
 def test_bad_check_return_is_a_type_error():
     with pytest.raises(TypeError, match="a_claim"):
         _claim(check=lambda r: True).evaluate({})
-    with pytest.raises(TypeError, match="bool"):
-        _claim(check=lambda r: ("yes", {})).evaluate({})
+    with pytest.raises(TypeError, match="Statistic"):
+        _claim(check=lambda r: (True, {})).evaluate({})     # the old (holds, numbers) shape
 
 
 def test_repeated_ids_rejected():
     with pytest.raises(ValueError, match="repeated"):
-        evaluate([_claim(), _claim()], {"x": 1})
+        evaluate([_claim(), _claim()], {"x": [1.0, 2.0, 3.0]})
 
 
 def test_every_chapter_declares_claims_with_known_papers():
@@ -79,11 +127,14 @@ def _checked_lines(stem):
     return lines
 
 
+WORDS = ("holds", "does not hold", "not robust")
+
+
 @pytest.mark.parametrize("chapter", list(EXPERIMENTS))
 def test_chapter_prints_every_claim_as_a_verdict(chapter):
     lines = _checked_lines(NOTEBOOKS[chapter])
     for c in get_experiment(chapter).CLAIMS:
-        hits = [ln for ln in lines if ln in (f"[holds] {c.statement}", f"[does not hold] {c.statement}")]
+        hits = [ln for ln in lines if ln in [f"[{w}] {c.statement}" for w in WORDS]]
         assert len(hits) == 1, f"{chapter}: claim {c.id!r} is not printed once in a checked cell"
 
 
@@ -94,21 +145,69 @@ def test_checked_cells_print_no_decimal_number(stem):
         assert not re.search(r"\d\.\d", line), f"{stem}: checked output prints a decimal: {line!r}"
 
 
+_RUNTIME = ("progress", "run_dir", "device", "data_root", "download")
+
+
+def _stored_default(chapter):
+    exp = get_experiment(chapter)
+    stored = read_result(chapter, "default", ROOT / "results")
+    assert stored is not None, f"no results/{chapter}/default.json: python -m pruning_utils reproduce {chapter}"
+    want = {k: v for k, v in validate(dict(exp.PROFILES["default"]), exp.SCHEMA).items() if k not in _RUNTIME}
+    got = {k: v for k, v in stored["provenance"]["parameters"].items() if k not in _RUNTIME}
+    got = {k: (tuple(v) if isinstance(v, list) else v) for k, v in got.items()}
+    want = {k: (tuple(v) if isinstance(v, list) else v) for k, v in want.items()}
+    assert got == want, f"results/{chapter}/default.json is not the default profile's run: rerun reproduce"
+    return stored["result"]
+
+
+@pytest.mark.parametrize("chapter", list(EXPERIMENTS))
+def test_every_verdict_of_the_chapters_run_is_robust(chapter):
+    """On the chapter's own run (its default profile, stored by ``reproduce``), every claim's verdict is
+    robust: every statistic over seeds has at least three seeds and clears its threshold by more than the
+    seeds' spread (or, for a mean, two standard errors). The committed chapter prints the same word; a claim
+    that is not robust is printed "[not robust]" and listed in KNOWN_NOT_ROBUST with the reason. nbval
+    re-runs the chapter on this machine and compares the printed words, so a verdict that is robust on the
+    machine that ran it and not here fails there."""
+    exp = get_experiment(chapter)
+    verdicts = evaluate(exp.CLAIMS, _stored_default(chapter))
+    lines = _checked_lines(NOTEBOOKS[chapter])
+    allowed = KNOWN_NOT_ROBUST.get(chapter, (set(), ""))[0]
+    for v in verdicts:
+        assert v.line() in lines, f"{chapter}: the chapter does not print {v.line()!r}\n{numbers_report([v])}"
+        for s in v.statistics:
+            if s.over != "exact" and v.claim.id not in allowed:
+                assert s.n >= MIN_SEEDS, f"{chapter}/{v.claim.id}: {s.name!r} has {s.n} seeds"
+    fragile = {v.claim.id for v in verdicts if not v.robust}
+    assert fragile <= allowed, "not robust: " + "\n".join(numbers_report([v]) for v in verdicts
+                                                           if v.claim.id in fragile - allowed)
+
+
 @pytest.mark.parametrize("chapter", list(EXPERIMENTS))
 def test_claims_survive_a_change_of_seed(chapter):
-    """The default profile with another seed gives every claim the verdict the committed chapter prints.
+    """The chapter's seeds pooled with one seed it never saw give every claim the word the chapter prints.
 
-    A change of seed moves a trained network's numbers as much as a change of
-    machine does; a verdict that flips here would flip on a reader's machine.
+    What the robustness rule cannot guard, and this test does: (1) margins chosen after looking at the
+    chapter's seeds, which the rule judges on those same seeds: a seed drawn afterwards (here seed 1000,
+    where the chapter uses 0, 1, 2, ...) must fall within them or the pooled spread grows past the margin;
+    (2) the seed plumbing: if the seed did not reach the data order, initialisation or masks, the seeds'
+    spread would be zero and any margin robust; a fresh seed that changes nothing would still pass, but one
+    that changes everything shows up as a new spread. It runs one seed (a third of a chapter's run, half of
+    one with two seeds), not a second copy of the chapter. Chapter 03 has no training seeds: its replicates
+    are groups of sampled targets, and the swap draws a fresh set of targets.
     """
     exp = get_experiment(chapter)
-    result = exp.run(**{**exp.PROFILES["default"], "seed": SWAP_SEED, "device": "cpu"})
+    base = _stored_default(chapter)
+    extra = {"seeds": 1} if "seeds" in exp.SCHEMA else {}
+    swap = exp.run(**{**exp.PROFILES["default"], **extra, "seed": SWAP_SEED, "device": "cpu"})
+    parts = [base, swap]
     lines = _checked_lines(NOTEBOOKS[chapter])
     flipped = []
-    for v in evaluate(exp.CLAIMS, result):
-        committed = "holds" if f"[holds] {v.claim.statement}" in lines else "does not hold"
+    for v in (pool(exp.CLAIMS, *parts) if extra else evaluate(exp.CLAIMS, swap)):
+        committed = next((w for w in WORDS if f"[{w}] {v.claim.statement}" in lines), None)
+        if committed == "not robust":
+            continue   # already reported as such
         if v.word != committed:
-            flipped.append(f"{v.claim.id}: chapter says {committed}, seed {SWAP_SEED} says {v.word}; "
+            flipped.append(f"{v.claim.id}: chapter says {committed}, with seed {SWAP_SEED} added it is {v.word}; "
                            f"{numbers_report([v])}")
     assert not flipped, "\n".join(flipped)
 

@@ -254,7 +254,54 @@ def test_tiny_experiment_run_and_claims():
     assert len(s["spline_distance"]) == 6 and s["spline_distance"][:3] == [None] * 3
     assert set(s["criteria"]) == {f"{c}/{sc}" for c in spline_exp.CRITERIA for sc in spline_exp.SCOPES}
     assert s["flops"]["early_bird_training"] < s["flops"]["train_prune_retrain"]
-    assert len(evaluate(spline_exp.CLAIMS, a)) == len(spline_exp.CLAIMS)
+    verdicts = evaluate(spline_exp.CLAIMS, a)
+    assert len(verdicts) == len(spline_exp.CLAIMS)
+    # one seed: every statistic has one value per seed, and no verdict on one seed is robust
+    assert all(st.n == 1 for v in verdicts for st in v.statistics)
+    assert {v.word for v in verdicts} == {"not robust"}
+
+
+def _fake_result(eb_epochs, spline_acc, other_acc, epochs=30):
+    """A made-up result of three seeds: the fields the claims read."""
+    ratios = [0.3, 0.5, 0.7]
+    seeds = []
+    for i, e in enumerate(eb_epochs):
+        crit = {f"{c}/{sc}": {"pruned": [0.5] * 3,
+                              "finetuned": [spline_acc[i] if c == "spline" else other_acc[i]] * 3}
+                for c in spline_exp.CRITERIA for sc in spline_exp.SCOPES}
+        seeds.append({"spline_eb_epoch": e, "mask_eb_epoch": 8,
+                      "tickets": {"early_bird": {"test_accuracy": 0.94 + 0.001 * i}, "full": {"test_accuracy": 0.94}},
+                      "flops": {"train_prune_retrain": 3.0 + 0.01 * i, "early_bird_training": 1.0,
+                                "dense_training": 2.0},
+                      "criteria": crit})
+    return {"epochs": epochs, "ratios": ratios, "ratio": 0.5, "per_seed": seeds}
+
+
+def test_claims_are_decided_per_seed():
+    r = _fake_result([4, 5, 5], [0.95, 0.951, 0.952], [0.90, 0.902, 0.901])
+    v = {x.claim.id: x for x in evaluate(spline_exp.CLAIMS, r)}
+    assert {k: x.word for k, x in v.items()} == {
+        "spline_early_bird_found_early": "holds", "early_bird_ticket_matches_full_ticket": "holds",
+        "early_bird_saves_training_flops": "holds", "spline_criterion_matches_gamma": "holds",
+        "spline_criterion_beats_random": "holds"}
+    assert all(st.n == 3 for x in v.values() for st in x.statistics)
+    # layer-wise and global are separate statistics
+    assert len(v["spline_criterion_beats_random"].statistics) == 2
+    # epoch 15 of 30 is in the first half, 16 is not
+    v15 = evaluate(spline_exp.CLAIMS[:1], _fake_result([15, 15, 15], [0.9] * 3, [0.9] * 3))[0]
+    assert v15.holds
+    v16 = evaluate(spline_exp.CLAIMS[:1], _fake_result([4, 5, 16], [0.9] * 3, [0.9] * 3))[0]
+    assert not v16.holds
+    # a detector that never fired fails the claim (as epoch epochs + 1), robustly
+    never = evaluate(spline_exp.CLAIMS[:1], _fake_result([None, None, None], [0.9] * 3, [0.9] * 3))[0]
+    assert never.statistics[0].values == (31.0,) * 3 and never.word == "does not hold"
+    # no fine-tuning: the criterion claims say so instead of deciding on NaN
+    r0 = _fake_result([4, 5, 5], [0.9] * 3, [0.9] * 3)
+    for s in r0["per_seed"]:
+        for rows in s["criteria"].values():
+            rows["finetuned"] = []
+    with pytest.raises(ValueError, match="finetune_epochs"):
+        evaluate(spline_exp.CLAIMS[3:4], r0)
 
 
 def _grid_codes(net, n=120):

@@ -38,8 +38,10 @@ class ClaimsScorecard(SphinxDirective):
             by_paper.setdefault(row["claim"].paper, []).append(row)
         held = sum(1 for r in rows if r["verdicts"].get("default", {}).get("word") == "holds")
         stored = sum(1 for r in rows if "default" in r["verdicts"])
+        fragile = sum(1 for r in rows if r["verdicts"].get("default", {}).get("word") == "not robust")
         lines = [f"{len(rows)} claims from {len(by_paper)} papers; at the default profile, {stored} have a stored "
-                 f"result and {held} of those hold.", ""]
+                 f"result, {held} of those hold and {fragile} are not robust (a verdict counts only where every "
+                 f"seed clears its threshold by more than the seeds' spread).", ""]
         for paper, items in by_paper.items():
             lines += [f".. rubric:: :cite:t:`{paper}`", "", ".. list-table::", "   :header-rows: 1",
                       "   :widths: 18 50 12 10 10", "", "   * - claim", "     - statement", "     - chapter",

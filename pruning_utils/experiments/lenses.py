@@ -40,7 +40,7 @@ import time
 
 import numpy as np
 
-from ..claims import Claim
+from ..claims import Claim, Statistic
 from ..data import dataset_info, load_dataset
 from ..imp import IMPConfig, imp_sparsities, run_imp
 from ..koopman import SnapshotRecorder, kgp_scores, kmp_scores
@@ -253,53 +253,60 @@ def _rows(r):
 
 
 def _late_kmp(r):
-    nums, ok = {}, True
-    for net, row in _rows(r):
-        for s in row["sparsities"]:
-            j, c = row["jaccard"][str(s)]["gmp|kmp_late"], row["chance"][str(s)]["gmp|kmp_late"]
-            nums[f"{net}, seed {row['seed']}, sparsity {s:.4f}: Jaccard, chance"] = [j, c]
-            ok = ok and j >= 0.9
-    return ok, nums
+    stats = []
+    for net, d in r["networks"].items():
+        rows = d["per_seed"]
+        for k in range(len(rows[0]["sparsities"])):
+            j = [row["jaccard"][str(row["sparsities"][k])]["gmp|kmp_late"] for row in rows]
+            stats.append(Statistic(f"{net}, matched sparsity {k + 1}: Jaccard of late KMP and GMP", j, 0.9))
+    chance = {f"{net}, seed {row['seed']}: chance levels": [row["chance"][str(s)]["gmp|kmp_late"]
+                                                            for s in row["sparsities"]]
+              for net, row in _rows(r)}
+    return stats, chance
 
 
-def _shuffle_gap(r, methods, net="mlp"):
-    """Mean over seeds of (original - shuffled) retrained accuracy, per method and sparsity."""
-    rows = list(r["networks"][net]["per_seed"])
-    out = {}
-    for m in methods:
-        for s in rows[0]["sparsities"]:
-            gaps = [row["methods"][m][str(s)]["sanity"]["original"]["test_accuracy"]
-                    - row["methods"][m][str(s)]["sanity"]["shuffle"]["test_accuracy"] for row in rows]
-            out[(m, s)] = float(np.mean(gaps))
-    return out
+def _shuffle_gaps(r, method, net, k):
+    """Per seed: original minus shuffled retrained accuracy of ``method`` at the ``k``-th matched sparsity."""
+    out = []
+    for row in r["networks"][net]["per_seed"]:
+        san = row["methods"][method][str(row["sparsities"][k])]["sanity"]
+        out.append(san["original"]["test_accuracy"] - san["shuffle"]["test_accuracy"])
+    return np.array(out)
 
 
 def _pai_shuffle_mlp(r):
-    g = _shuffle_gap(r, AT_INIT, "mlp")
-    lo, hi = min(s for _, s in g), max(s for _, s in g)
-    ok = all(abs(g[(m, lo)]) < 0.05 and g[(m, hi)] > 0.10 for m in AT_INIT)
-    return ok, {f"{m} at {s:.4f}: original minus shuffled": v for (m, s), v in g.items()}
+    last = len(r["networks"]["mlp"]["per_seed"][0]["sparsities"]) - 1
+    stats = []
+    for m in AT_INIT:
+        g = _shuffle_gaps(r, m, "mlp", 0)
+        stats += [Statistic(f"{m}, lowest matched sparsity: original minus shuffled", g, 0.05, above=False,
+                            over="mean"),
+                  Statistic(f"{m}, lowest matched sparsity: shuffled minus original", -g, 0.05, above=False,
+                            over="mean"),
+                  Statistic(f"{m}, highest matched sparsity: original minus shuffled",
+                            _shuffle_gaps(r, m, "mlp", last), 0.10, over="mean")]
+    return stats
 
 
 def _pai_shuffle_conv(r):
-    g = _shuffle_gap(r, (*AT_INIT, "imp"), "conv")
-    sps = sorted({s for _, s in g})
-    pai = {s: float(np.mean([g[(m, s)] for m in AT_INIT])) for s in sps}
-    ok = all(v < 0.05 for v in pai.values()) and g[("imp", sps[-1])] > 0.10
-    nums = {f"SBP, GraSP, SynFlow at {s:.4f}: original minus shuffled, mean": v for s, v in pai.items()}
-    nums.update({f"imp at {s:.4f}: original minus shuffled": g[("imp", s)] for s in sps})
-    return ok, nums
+    n = len(r["networks"]["conv"]["per_seed"][0]["sparsities"])
+    stats = [Statistic(f"SBP, GraSP, SynFlow at matched sparsity {k + 1}: original minus shuffled, mean of the "
+                       f"three", np.mean([_shuffle_gaps(r, m, "conv", k) for m in AT_INIT], 0), 0.05,
+                       above=False, over="mean") for k in range(n)]
+    stats.append(Statistic("IMP at the highest matched sparsity: original minus shuffled",
+                           _shuffle_gaps(r, "imp", "conv", n - 1), 0.10, over="mean"))
+    return stats
 
 
 def _early_bird(r):
-    nums, ok = {}, True
+    lift, nums = [], {}
     for row in r["networks"]["conv"]["per_seed"]:
         e = row["early_bird"]
         q = (len(e["epoch"]) - 1) // 4   # a quarter of training
         j, c = e["channel_jaccard"][q], e["channel_chance"][q]
         nums[f"seed {row['seed']}, epoch {e['epoch'][q]}: channel Jaccard, chance"] = [j, c]
-        ok = ok and j > c + 0.3
-    return ok, nums
+        lift.append(j - c)
+    return [Statistic("channel Jaccard a quarter through training minus chance", lift, 0.3)], nums
 
 
 CLAIMS = [
