@@ -49,8 +49,8 @@ if importlib.util.find_spec("pruning_utils") is None:  # Colab: install the book
 # 4. run IMP, one-shot magnitude pruning and random pruning on real digits and
 #    read an accuracy-against-sparsity curve.
 #
-# **Time:** about 20 minutes to read; the experiment runs in about a minute on
-# a 2-core CPU. The folded solutions of the exercises add
+# **Time:** about 20 minutes to read; the experiment (three seeds) runs in
+# about a minute on a fast 2-core CPU, four on a slow one. The folded solutions of the exercises add
 # about half a minute.
 #
 # **Paper:** J. Frankle and M. Carbin, *The Lottery Ticket Hypothesis: Finding

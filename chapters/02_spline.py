@@ -402,9 +402,11 @@ plt.show()
 # ## The claims, as verdicts
 #
 # Each claim is an object in `pruning_utils.experiments.spline.CLAIMS`; the
-# cell prints verdicts only, each phrased with a margin a change of seed does
-# not cross (a test reruns the experiment with another seed and asserts that
-# every verdict stays the same).
+# cell prints verdicts only, each decided on a statistic per seed against its threshold, and a verdict counts
+# only where it is robust: every seed (three here) on the same side of the threshold
+# by more than their spread, or, for a claim on a mean over seeds, the mean further
+# than two standard errors from it; otherwise the line reads "[not robust]". A
+# test adds a seed the chapter never saw and asserts that the pooled verdicts stay the same.
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -527,8 +527,11 @@ for name in names:
 # ## The claims, as verdicts
 #
 # Each claim is an object in `pruning_utils.experiments.pruning_at_init.CLAIMS`.
-# A test reruns the experiment with another seed and asserts every verdict
-# stays the same. One claim, that rescaling restores the variance of SBP's
+# Each is decided on a statistic per seed against its threshold, and a verdict counts
+# only where it is robust: every seed (three here) on the same side of the threshold
+# by more than their spread, or, for a claim on a mean over seeds, the mean further
+# than two standard errors from it; otherwise the line reads "[not robust]". A
+# test adds a seed the chapter never saw and asserts that the pooled verdicts stay the same. One claim, that rescaling restores the variance of SBP's
 # masks, is the paper's premise for the trick and **does not hold** here.
 
 # %%

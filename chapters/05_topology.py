@@ -438,9 +438,12 @@ plt.show()
 #
 # Each claim is an object in `pruning_utils.experiments.topology.CLAIMS`; the
 # cell prints verdicts only, each phrased with a margin (3 points of tree
-# retention, one point of accuracy) that a change of seed does not cross; a
-# test reruns the experiment with another seed and asserts every verdict
-# stays the same.
+# retention, one point of accuracy). Each claim is
+# decided on a statistic per seed against its threshold, and a verdict counts
+# only where it is robust: every seed (three here) on the same side of the threshold
+# by more than their spread, or, for a claim on a mean over seeds, the mean further
+# than two standard errors from it; otherwise the line reads "[not robust]". A
+# test adds a seed the chapter never saw and asserts that the pooled verdicts stay the same.
 
 # %%
 # NBVAL_CHECK_OUTPUT

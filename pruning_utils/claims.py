@@ -40,7 +40,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-__all__ = ["Claim", "Statistic", "Verdict", "evaluate", "report", "numbers_report", "pool", "MIN_SEEDS",
+__all__ = ["Claim", "Statistic", "Verdict", "evaluate", "report", "numbers_report", "pool", "not_measured", "MIN_SEEDS",
            "all_claims", "stored_verdicts"]
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -165,6 +165,13 @@ class Statistic:
         out[noise] = self.noise
         out["robust"] = self.robust
         return out
+
+
+def not_measured(what: str) -> tuple:
+    """What a check returns when the run did not measure what the claim is about (``what`` says which
+    parameter to change): one exact statistic that fails, so the claim reads "[does not hold]" and its
+    numbers say why, rather than an error that stops a chapter run with valid parameters."""
+    return [Statistic("measured (1 yes, 0 no)", [0.0], 0.5, over="exact")], {"not measured": what}
 
 
 @dataclass(frozen=True)

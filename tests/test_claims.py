@@ -186,28 +186,30 @@ def test_every_verdict_of_the_chapters_run_is_robust(chapter):
 def test_claims_survive_a_change_of_seed(chapter):
     """The chapter's seeds pooled with one seed it never saw give every claim the word the chapter prints.
 
-    What the robustness rule cannot guard, and this test does: (1) margins chosen after looking at the
-    chapter's seeds, which the rule judges on those same seeds: a seed drawn afterwards (here seed 1000,
-    where the chapter uses 0, 1, 2, ...) must fall within them or the pooled spread grows past the margin;
-    (2) the seed plumbing: if the seed did not reach the data order, initialisation or masks, the seeds'
-    spread would be zero and any margin robust; a fresh seed that changes nothing would still pass, but one
-    that changes everything shows up as a new spread. It runs one seed (a third of a chapter's run, half of
-    one with two seeds), not a second copy of the chapter. Chapter 03 has no training seeds: its replicates
-    are groups of sampled targets, and the swap draws a fresh set of targets.
+    What the robustness rule cannot guard, and this test does: the rule judges a margin on the very seeds
+    it was chosen after seeing; a seed drawn afterwards (seed 1000, where the chapter uses 0, 1, 2) must
+    fall within them, or the pooled spread grows past the margin and the verdict changes. That is also the
+    check on a statistic that does not move with the seed at all (zero spread makes any margin robust):
+    the new seed is the first test of it. It runs one seed, a third of a chapter's run, not a second copy
+    of the chapter, and it runs nothing where every claim is already reported "[not robust]". Chapter 03
+    has no training seeds: its replicates are groups of sampled targets, and the swap draws fresh targets
+    with another seed and is judged alone.
     """
     exp = get_experiment(chapter)
+    lines = _checked_lines(NOTEBOOKS[chapter])
+    committed = {c.id: next((w for w in WORDS if f"[{w}] {c.statement}" in lines), None) for c in exp.CLAIMS}
+    if all(w == "not robust" for w in committed.values()):
+        pytest.skip(f"{chapter}: every claim is already reported as not robust; a new seed has nothing to guard")
     base = _stored_default(chapter)
     extra = {"seeds": 1} if "seeds" in exp.SCHEMA else {}
     swap = exp.run(**{**exp.PROFILES["default"], **extra, "seed": SWAP_SEED, "device": "cpu"})
-    parts = [base, swap]
-    lines = _checked_lines(NOTEBOOKS[chapter])
     flipped = []
-    for v in (pool(exp.CLAIMS, *parts) if extra else evaluate(exp.CLAIMS, swap)):
-        committed = next((w for w in WORDS if f"[{w}] {v.claim.statement}" in lines), None)
-        if committed == "not robust":
+    for v in (pool(exp.CLAIMS, base, swap) if extra else evaluate(exp.CLAIMS, swap)):
+        if committed[v.claim.id] == "not robust":
             continue   # already reported as such
-        if v.word != committed:
-            flipped.append(f"{v.claim.id}: chapter says {committed}, with seed {SWAP_SEED} added it is {v.word}; "
+        if v.word != committed[v.claim.id]:
+            flipped.append(f"{v.claim.id}: chapter says {committed[v.claim.id]}, with seed {SWAP_SEED} added it is "
+                           f"{v.word}; "
                            f"{numbers_report([v])}")
     assert not flipped, "\n".join(flipped)
 

@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from .. import bounds as B
-from ..claims import Claim, Statistic
+from ..claims import Claim, Statistic, not_measured
 from ..params import Choice, Float, FloatList, Int, validate
 from ..train import resolve_device
 
@@ -173,7 +173,7 @@ def _increasing_with_rate(r):
 def _magnitude_below_random(r):
     sel = [i for i, q in enumerate(r["rates"]) if q <= 0.7]
     if not sel:
-        raise ValueError("magnitude_below_random: no pruning rate up to 70% in 'rates'")
+        return not_measured("no pruning rate up to 70% in 'rates'")
     mag, rnd = _fold_means(r["sweeps"]["rate"]["magnitude"]), _fold_means(r["sweeps"]["rate"]["random"])
     return [Statistic(f"rate {r['rates'][i]:.0%}: magnitude / random mean gap", mag[i] / rnd[i], 1 - TREND,
                       above=False) for i in sel]
@@ -182,7 +182,7 @@ def _magnitude_below_random(r):
 def _rescaling_costs(r):
     sel = [i for i, q in enumerate(r["rates"]) if q >= 0.3]
     if not sel:
-        raise ValueError("rescaling_enlarges_gap: no pruning rate from 30% on in 'rates'")
+        return not_measured("no pruning rate from 30% on in 'rates'")
     resc, rnd = _fold_means(r["sweeps"]["rate"]["random_rescaled"]), _fold_means(r["sweeps"]["rate"]["random"])
     return [Statistic(f"rate {r['rates'][i]:.0%}: rescaled / unrescaled mean gap", resc[i] / rnd[i], 1 + TREND)
             for i in sel]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..claims import Claim, Statistic
+from ..claims import Claim, Statistic, not_measured
 from ..imp import IMPConfig, imp_sparsities, run_imp, train_pruned
 from ..masks import masks_from_scores, sparsity_report
 from ..models import build_model
@@ -156,8 +156,8 @@ def _tickets(r):
     sp = np.array(r["sparsities"])
     sel = (sp >= 0.90) & (sp <= 0.96)
     if not sel.any():
-        raise ValueError("winning_tickets: no IMP round keeps between 4% and 10% of the weights; "
-                         "raise 'rounds' or 'prune_fraction'")
+        return not_measured("no IMP round keeps between 4% and 10% of the weights; raise 'rounds' or "
+                            "'prune_fraction'")
     imp = _per_seed(r, "imp")
     gap = [float(a[0] - a[sel].min()) for a in imp]
     return [Statistic("largest drop below dense (fraction), 4% to 10% kept", gap, r["tolerance_points"] / 100.0,
@@ -168,7 +168,7 @@ def _imp_beyond_oneshot(r):
     sp = np.array(r["sparsities"])
     sel = sp >= 0.99
     if not sel.any():
-        raise ValueError("imp_beyond_oneshot: no round keeps 1% or fewer of the weights; raise 'rounds'")
+        return not_measured("no round keeps 1% or fewer of the weights; raise 'rounds'")
     d = (_per_seed(r, "imp") - _per_seed(r, "oneshot"))[:, sel]
     return [Statistic("IMP minus one-shot accuracy, mean over rounds with 1% or fewer kept", d.mean(1), 0.02,
                       over="mean")], {"sparsities": sp[sel].tolist(), "per seed and round": d.tolist()}

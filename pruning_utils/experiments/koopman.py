@@ -35,7 +35,7 @@ import time
 import numpy as np
 import torch
 
-from ..claims import Claim, Statistic
+from ..claims import Claim, Statistic, not_measured
 from ..koopman import (SnapshotRecorder, default_rtol, dmd_decomposition, flatten_weights, float32_noise_floor,
                        kgp_scores, kmp_scores, linear_extrapolation, random_walk_like, shuffled_increments,
                        unflatten, window_mean)
@@ -302,7 +302,7 @@ def _late_same_masks(r):
 def _late_same_accuracy(r):
     rows = [s["accuracy"]["late"] for s in r["per_seed"] if "late" in s["accuracy"]]
     if not rows:
-        raise ValueError("late_same_accuracy: no accuracy measured (accuracy_windows = 'none')")
+        return not_measured("no accuracy measured: set 'accuracy_windows' to 'late' or 'all'")
     stats = []
     for key in ("pruned", "finetuned"):
         if rows[0]["kmp"][key][0] is None:

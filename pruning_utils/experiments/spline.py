@@ -35,7 +35,7 @@ import time
 import numpy as np
 import torch
 
-from ..claims import Claim, Statistic
+from ..claims import Claim, Statistic, not_measured
 from ..masks import apply_masks, dense_state_dict, sparsity_report
 from ..models import build_model
 from ..params import Choice, Float, FloatList, Int, validate
@@ -244,11 +244,10 @@ def _flops(r):
 
 
 def _crit(r, crit, scope, key="finetuned"):
-    """Accuracies of one criterion and scope: seeds x ratios."""
+    """Accuracies of one criterion and scope: seeds x ratios (None where not measured at every ratio)."""
     a = np.array([s["criteria"][f"{crit}/{scope}"][key] for s in r["per_seed"]], dtype=float)
     if a.ndim != 2 or a.shape[1] != len(r["ratios"]):
-        raise ValueError(f"{crit}/{scope}: no accuracy {key} for every ratio; the channel-criterion claims need "
-                         f"'finetune_epochs' > 0")
+        return None
     return a
 
 
@@ -257,13 +256,11 @@ def _crit(r, crit, scope, key="finetuned"):
 MARGIN = 0.03
 
 
-def _spline_minus(r, other):
-    """Per scope: spline minus ``other`` accuracy after fine-tuning, seeds x ratios."""
-    return {scope: _crit(r, "spline", scope) - _crit(r, other, scope) for scope in SCOPES}
-
-
 def _criterion_stats(r, other, threshold, above):
-    d = _spline_minus(r, other)
+    acc = {(c, scope): _crit(r, c, scope) for c in ("spline", other) for scope in SCOPES}
+    if any(a is None for a in acc.values()):
+        return not_measured("no accuracy after fine-tuning at every ratio: set 'finetune_epochs' > 0")
+    d = {scope: acc[("spline", scope)] - acc[(other, scope)] for scope in SCOPES}
     stats = [Statistic(f"spline minus {other}, {scope}, after fine-tuning, mean over ratios", v.mean(1).tolist(),
                        threshold, above=above, over="mean") for scope, v in d.items()]
     nums = {"ratios": r["ratios"], **{f"spline minus {other}, {k}, after fine-tuning, mean over seeds per ratio":
