@@ -113,8 +113,8 @@ class Statistic:
 
     @property
     def noise(self) -> float:
-        """What the margin must exceed: the seeds' spread (each), twice the standard error (mean), or the
-        float tolerance (exact)."""
+        """The noise the margin must exceed, which is the seeds' spread (each), twice the standard error
+        (mean), or the float tolerance (exact)."""
         if self.over == "exact":
             return self.tolerance if self.tolerance is not None else 1e-9 * max(1.0, abs(self.threshold))
         if self.n < 2:
