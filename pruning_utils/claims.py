@@ -21,15 +21,35 @@ than twice its standard error. A claim that is not robust is printed as
 "[not robust] ...", never as holds or does not hold. The numbers go in
 :func:`numbers_report`, printed in an unchecked cell.
 
+Evidence and checks. A claim's ``kind`` is ``"evidence"`` (a statement about
+networks, training or bounds that could have come out otherwise) or
+``"check"`` (true by construction: an implementation or an identity checked
+numerically). An evidence claim names a :class:`Control`, the most plausible
+"nothing is going on" alternative computed in the same run: ``swap(result)``
+returns the result with the claim's subject replaced by the control (random
+masks of the same per-layer counts, a shuffled or mutated variant, the
+baseline under another seed). The claim *holds* only when the subject passes
+and the control fails; when both pass it is *not discriminating*. A check
+reads "[check] ..." and never counts as evidence.
+
 Example
 -------
 >>> c = Claim("imp_beats_random", "IMP reaches a higher sparsity than random pruning",
 ...           "frankle2019lottery",
 ...           lambda r: [Statistic("IMP minus random sparsity", r["gain"], 0.0)])
 >>> print(report(evaluate([c], {"gain": [0.30, 0.32, 0.31]})))
-[holds] IMP reaches a higher sparsity than random pruning
->>> print(report(evaluate([c], {"gain": [0.30, 0.02, 0.31]})))
-[not robust] IMP reaches a higher sparsity than random pruning
+[holds, no control] IMP reaches a higher sparsity than random pruning (no control yet)
+>>> ctl = Control("random under another seed", "random pruning's gain over itself under another seed",
+...               lambda r: {"gain": r["random_gain"]})
+>>> c = Claim("imp_beats_random", "IMP reaches a higher sparsity than random pruning",
+...           "frankle2019lottery",
+...           lambda r: [Statistic("IMP minus random sparsity", r["gain"], 0.0)], control=ctl)
+>>> print(report(evaluate([c], {"gain": [0.30, 0.32, 0.31], "random_gain": [-0.05, -0.04, -0.06]})))
+[holds] IMP reaches a higher sparsity than random pruning (control: random under another seed)
+>>> print(report(evaluate([c], {"gain": [0.30, 0.32, 0.31], "random_gain": [0.20, 0.22, 0.21]})))
+[not discriminating] IMP reaches a higher sparsity than random pruning (control: random under another seed)
+>>> print(report(evaluate([c], {"gain": [0.30, 0.02, 0.31], "random_gain": [-0.05, -0.04, -0.06]})))
+[not robust] IMP reaches a higher sparsity than random pruning (control: random under another seed)
 """
 
 from __future__ import annotations
@@ -40,8 +60,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-__all__ = ["Claim", "Statistic", "Verdict", "evaluate", "report", "numbers_report", "pool", "not_measured", "MIN_SEEDS",
-           "all_claims", "stored_verdicts"]
+__all__ = ["Claim", "Control", "Statistic", "Verdict", "evaluate", "report", "numbers_report", "pool", "not_measured",
+           "MIN_SEEDS", "KINDS", "WORDS"]
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 #: a decimal number written out (1.5, 0.99, .5): what a checked cell must never print
@@ -49,6 +69,10 @@ _DECIMAL = re.compile(r"\d*\.\d+")
 #: the fewest seeds a verdict on seeds can be robust with
 MIN_SEEDS = 3
 _OVER = ("each", "mean", "exact")
+#: what a claim can be
+KINDS = ("evidence", "check")
+#: every word a verdict can print, in the order the scorecard counts them
+WORDS = ("holds", "does not hold", "not discriminating", "holds, no control", "not robust")
 
 
 @dataclass(frozen=True)
@@ -174,17 +198,53 @@ def not_measured(what: str) -> tuple:
     return [Statistic("measured (1 yes, 0 no)", [0.0], 0.5, over="exact")], {"not measured": what}
 
 
+def _no_decimal(text: str, name: str) -> None:
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"parameter {name!r} must be a non-empty sentence")
+    if _DECIMAL.search(text):
+        raise ValueError(f"parameter {name!r} = {text!r} contains a decimal number; "
+                         f"expected words or percentages (\"90%\"), which no CPU can change")
+
+
+@dataclass(frozen=True)
+class Control:
+    """The "nothing is going on" alternative an evidence claim must fail on.
+
+    ``name``: a few words printed beside the verdict ("random masks of the same
+    widths"). ``statement``: one sentence, what the control is and why it could
+    pass if the claim's effect were not real. ``swap(result) -> result``: the
+    result with the claim's subject replaced by the control's numbers,
+    computed in the same run, so that the claim's own check can be applied to
+    it unchanged. No decimal numbers in ``name`` or ``statement``.
+    """
+
+    name: str
+    statement: str
+    swap: Callable[[Mapping[str, Any]], Mapping[str, Any]] = field(repr=False, compare=False)
+
+    def __post_init__(self):
+        _no_decimal(self.name, "name")
+        _no_decimal(self.statement, "statement")
+        if not callable(self.swap):
+            raise ValueError("parameter 'swap' must be a function result -> result")
+
+
 @dataclass(frozen=True)
 class Claim:
     """One claim: ``id`` (snake_case), ``statement`` (one sentence, no decimal
-    numbers: write "90%" or "s = 9/10"), ``paper`` (bibtex key) and ``check``
-    (``result -> [Statistic, ...]`` or ``([Statistic, ...], numbers_dict)``).
+    numbers: write "90%" or "s = 9/10"), ``paper`` (bibtex key; ``"this_book"``
+    for the book's own claims) and ``check`` (``result -> [Statistic, ...]`` or
+    ``([Statistic, ...], numbers_dict)``).
 
-    The claim holds when every statistic passes; its verdict is robust when
-    every statistic is (for a claim that fails, when some statistic fails
-    robustly). ``note`` may say how the claim was phrased to survive noise or
-    that it holds by construction (a check of an implementation, not
-    evidence).
+    ``kind``: ``"evidence"`` or ``"check"`` (true by construction; it never
+    has a control). ``control``: for evidence, the :class:`Control` the claim
+    must fail on (``None`` only while a chapter does not yet compute one: the
+    verdict then reads "holds, no control").
+
+    The claim's subject passes when every statistic passes; its verdict is
+    robust when every statistic is (for a claim that fails, when some
+    statistic fails robustly). ``note`` may say how the claim was phrased to
+    survive noise, or why its margin is what it is.
     """
 
     id: str
@@ -192,19 +252,23 @@ class Claim:
     paper: str
     check: Callable[[Mapping[str, Any]], Any] = field(repr=False, compare=False)
     note: str = ""
+    kind: str = "evidence"
+    control: Control | None = None
 
     def __post_init__(self):
         if not isinstance(self.id, str) or not _ID.match(self.id):
             raise ValueError(f"parameter 'id' = {self.id!r} is not allowed; expected a snake_case string")
-        if not isinstance(self.statement, str) or not self.statement.strip():
-            raise ValueError("parameter 'statement' must be a non-empty sentence")
-        if _DECIMAL.search(self.statement):
-            raise ValueError(f"parameter 'statement' = {self.statement!r} contains a decimal number; "
-                             f"expected words or percentages (\"90%\"), which no CPU can change")
+        _no_decimal(self.statement, "statement")
         if not isinstance(self.paper, str) or not self.paper:
             raise ValueError(f"parameter 'paper' = {self.paper!r} is not allowed; expected a bibtex key")
         if not callable(self.check):
             raise ValueError("parameter 'check' must be a function result -> [Statistic, ...]")
+        if self.kind not in KINDS:
+            raise ValueError(f"parameter 'kind' = {self.kind!r} is not allowed; expected one of {KINDS}")
+        if self.control is not None and not isinstance(self.control, Control):
+            raise ValueError(f"parameter 'control' = {self.control!r} is not allowed; expected a Control or None")
+        if self.kind == "check" and self.control is not None:
+            raise ValueError(f"claim {self.id!r}: a check is true by construction and takes no control")
 
     def statistics(self, result: Mapping[str, Any]) -> tuple:
         """``(statistics, numbers)`` of the check on ``result``; a malformed return is a ``TypeError``."""
@@ -222,43 +286,97 @@ class Claim:
             raise TypeError(f"claim {self.id!r}: statistics need distinct names, got {names}")
         return tuple(out), dict(nums)
 
+    def line(self, word: str) -> str:
+        """The line a chapter prints for this claim with verdict ``word`` (see :attr:`Verdict.word`)."""
+        if word not in WORDS:
+            raise ValueError(f"parameter 'word' = {word!r} is not allowed; expected one of {WORDS}")
+        if self.kind == "check":
+            return f"[check] [{word}] {self.statement}"
+        tail = f" (control: {self.control.name})" if self.control is not None else " (no control yet)"
+        return f"[{word}] {self.statement}{tail}"
+
+    def swapped(self, result: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``control.swap(result)``: the result with the subject replaced by the control."""
+        if self.control is None:
+            raise ValueError(f"claim {self.id!r} has no control")
+        return self.control.swap(result)
+
     def evaluate(self, result: Mapping[str, Any]) -> "Verdict":
+        """The verdict on ``result``: the check on it, and (evidence with a control) on ``swap(result)``."""
         stats, nums = self.statistics(result)
-        return Verdict(self, stats, nums)
+        control = None
+        if self.control is not None:
+            cstats, cnums = self.statistics(self.swapped(result))
+            control = Verdict(self, cstats, cnums, is_control=True)
+        return Verdict(self, stats, nums, control)
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """A claim's verdict on one result: the statistics it was decided on, and further numbers."""
+    """A claim's verdict on one result: the statistics it was decided on, further numbers, and the
+    verdict of the same check on the control (``control``; ``None`` for checks and uncontrolled claims)."""
 
     claim: Claim
     statistics: tuple
     extra: dict = field(default_factory=dict)
+    control: "Verdict | None" = None
+    is_control: bool = False
 
     @property
     def holds(self) -> bool:
+        """Whether the subject passes every statistic (the control aside)."""
         return all(s.passes for s in self.statistics)
 
     @property
-    def robust(self) -> bool:
-        """Holds with every statistic robust, or fails with at least one statistic failing robustly."""
+    def subject_robust(self) -> bool:
+        """Passes with every statistic robust, or fails with at least one statistic failing robustly."""
         if self.holds:
             return all(s.robust for s in self.statistics)
         return any(s.robust and not s.passes for s in self.statistics)
 
     @property
-    def word(self) -> str:
-        if not self.robust:
+    def subject_word(self) -> str:
+        """``holds``, ``does not hold`` or ``not robust`` for the subject alone."""
+        if not self.subject_robust:
             return "not robust"
         return "holds" if self.holds else "does not hold"
 
     @property
+    def control_holds(self):
+        """Whether the check passes on the control too (``None`` without a control)."""
+        return None if self.control is None else self.control.holds
+
+    @property
+    def word(self) -> str:
+        """``holds`` (subject passes, control fails), ``does not hold``, ``not discriminating`` (both pass),
+        ``holds, no control`` (evidence without a control yet) or ``not robust`` (either side within noise)."""
+        w = self.subject_word
+        if self.is_control or self.claim.kind == "check" or w != "holds":
+            return w
+        if self.control is None:
+            return "holds, no control"
+        return {"does not hold": "holds", "holds": "not discriminating"}.get(self.control.subject_word,
+                                                                               "not robust")
+
+    @property
+    def robust(self) -> bool:
+        return self.word != "not robust"
+
+    @property
+    def evidence(self) -> bool:
+        """Whether this verdict counts as evidence that holds: an evidence claim that beat its control."""
+        return self.claim.kind == "evidence" and self.word == "holds"
+
+    @property
     def numbers(self) -> dict:
-        return {**{s.name: s.summary() for s in self.statistics}, **self.extra}
+        out = {**{s.name: s.summary() for s in self.statistics}, **self.extra}
+        if self.control is not None:
+            out[f"control ({self.claim.control.name}): {self.control.subject_word}"] = self.control.numbers
+        return out
 
     def line(self) -> str:
-        """``[holds] statement``, ``[does not hold] ...`` or ``[not robust] ...``: no number a CPU could change."""
-        return f"[{self.word}] {self.claim.statement}"
+        """``[holds] statement (control: ...)``, ``[check] [holds] ...``: no number a CPU could change."""
+        return self.claim.line(self.word)
 
 
 def evaluate(claims: Sequence[Claim], result: Mapping[str, Any]) -> list:
@@ -271,8 +389,20 @@ def evaluate(claims: Sequence[Claim], result: Mapping[str, Any]) -> list:
     return [c.evaluate(result) for c in claims]
 
 
+def _pooled(claim: Claim, results, is_control=False) -> "Verdict":
+    parts = [claim.statistics(r) for r in results]
+    names = [tuple(s.name for s in stats) for stats, _ in parts]
+    if len(set(names)) != 1:
+        raise ValueError(f"claim {claim.id!r}: the results give different statistics {names}")
+    stats = list(parts[0][0])
+    for other, _ in parts[1:]:
+        stats = [a.pooled(b) for a, b in zip(stats, other)]
+    return Verdict(claim, tuple(stats), parts[0][1], is_control=is_control)
+
+
 def pool(claims: Sequence[Claim], *results: Mapping[str, Any]) -> list:
-    """Verdicts on the seeds of several runs together: each statistic's per-seed values concatenated.
+    """Verdicts on the seeds of several runs together: each statistic's per-seed values concatenated
+    (the control's too).
 
     The seed-swap test pools the chapter's run with a run on other seeds; a
     margin that held only for the seeds it was chosen on fails here.
@@ -281,19 +411,15 @@ def pool(claims: Sequence[Claim], *results: Mapping[str, Any]) -> list:
         raise ValueError("parameter 'results' must name at least one result")
     out = []
     for c in claims:
-        parts = [c.statistics(r) for r in results]
-        names = [tuple(s.name for s in stats) for stats, _ in parts]
-        if len(set(names)) != 1:
-            raise ValueError(f"claim {c.id!r}: the results give different statistics {names}")
-        stats = list(parts[0][0])
-        for other, _ in parts[1:]:
-            stats = [a.pooled(b) for a, b in zip(stats, other)]
-        out.append(Verdict(c, tuple(stats), parts[0][1]))
+        v = _pooled(c, results)
+        if c.control is not None:
+            v = Verdict(c, v.statistics, v.extra, _pooled(c, [c.swapped(r) for r in results], True))
+        out.append(v)
     return out
 
 
 def report(verdicts: Sequence[Verdict]) -> str:
-    """One line per verdict (for a chapter's checked cell): statement and holds / does not hold / not robust."""
+    """One line per verdict (for a chapter's checked cell): its word, the statement, and the control."""
     return "\n".join(v.line() for v in verdicts)
 
 
@@ -314,49 +440,30 @@ def _fmt(x) -> str:
 
 def numbers_report(verdicts: Sequence[Verdict]) -> str:
     """The numbers behind each verdict (for an unchecked cell): every statistic per seed, its threshold,
-    margin and noise, then any further numbers."""
+    margin and noise, then any further numbers, then the same for the control."""
     lines = []
+
+    def emit(d, indent):
+        for k, x in d.items():
+            if isinstance(x, Mapping) and k.startswith("control ("):
+                lines.append(f"{indent}{k}:")
+                emit(x, indent + "    ")
+            else:
+                lines.append(f"{indent}{k} = {_fmt(x)}")
+
     for v in verdicts:
-        lines.append(f"{v.claim.id} ({v.word}):")
-        for k, x in v.numbers.items():
-            lines.append(f"    {k} = {_fmt(x)}")
+        kind = "check, " if v.claim.kind == "check" else ""
+        lines.append(f"{v.claim.id} ({kind}{v.word}):")
+        emit(v.numbers, "    ")
     return "\n".join(lines)
 
 
-def all_claims() -> list:
-    """Every claim of the book: ``[(chapter, claim), ...]`` in chapter order."""
-    from .experiments import EXPERIMENTS, get_experiment
-    out = []
-    for name in EXPERIMENTS:
-        for c in getattr(get_experiment(name), "CLAIMS", ()):
-            out.append((name, c))
-    return out
-
-
-def stored_verdicts(results_dir="results") -> list:
-    """Every claim with its verdict on every stored result of its chapter.
-
-    Returns ``[{"chapter", "claim", "verdicts": {profile: {"word", "device"}}}]``
-    in chapter order; a result is ``results/<chapter>/<profile>.json`` as
-    ``python -m pruning_utils reproduce`` writes it (profiles in the order the
-    experiment declares them). Used by ``python -m pruning_utils claims`` and
-    by the book's scorecard page, so the two cannot disagree.
-    """
-    from .experiments import get_experiment
-    from .provenance import read_result
-    rows, by_chapter = [], {}
-    for chapter, claim in all_claims():
-        by_chapter.setdefault(chapter, []).append(claim)
-    for chapter, claims in by_chapter.items():
-        exp = get_experiment(chapter)
-        stored = {prof: read_result(chapter, prof, results_dir) for prof in exp.PROFILES}
-        stored = {k: v for k, v in stored.items() if v is not None}
-        verdicts = {prof: evaluate(claims, data["result"]) for prof, data in stored.items()}
-        for j, claim in enumerate(claims):
-            per = {}
-            for prof, vs in verdicts.items():
-                dev = stored[prof]["provenance"].get("device", {})
-                where = (dev.get("gpu") or dev.get("requested") or "?") if isinstance(dev, dict) else str(dev)
-                per[prof] = {"word": vs[j].word, "device": where}
-            rows.append({"chapter": chapter, "claim": claim, "verdicts": per})
-    return rows
+def __getattr__(name):
+    # Moved to pruning_utils.experiments (they read every experiment, the layer above this one).
+    if name in ("all_claims", "stored_verdicts"):
+        import warnings
+        warnings.warn(f"pruning_utils.claims.{name} moved to pruning_utils.experiments.{name}",
+                      DeprecationWarning, stacklevel=2)
+        from . import experiments
+        return getattr(experiments, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,8 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from .claims import stored_verdicts
-from .experiments import EXPERIMENTS, get_experiment
+from .experiments import EXPERIMENTS, get_experiment, headline, stored_verdicts
 from .params import describe, validate
 from .provenance import provenance, read_result, write_result
 
@@ -72,16 +71,28 @@ def claims_table(results_dir="results", run_missing=False, run_root="runs", devi
             if read_result(chapter, "default", results_dir) is None:
                 reproduce(chapter, "default", out_dir=results_dir, run_root=run_root, device=device)
     lines, current = [], None
-    for row in stored_verdicts(results_dir):
+    rows = stored_verdicts(results_dir)
+    for row in rows:
         chapter, claim = row["chapter"], row["claim"]
         if chapter != current:
             lines.append(f"{chapter}:")
             current = chapter
-        lines.append(f"  {claim.id} [{claim.paper}]: {claim.statement}")
+        kind = "check" if claim.kind == "check" else (
+            f"evidence, control: {claim.control.name}" if claim.control is not None else "evidence, no control yet")
+        lines.append(f"  {claim.id} [{claim.paper}; {kind}]: {claim.statement}")
         if not row["verdicts"]:
             lines.append(f"      no stored result: python -m pruning_utils reproduce {chapter} (or claims --run)")
         for prof, v in row["verdicts"].items():
-            lines.append(f"      {prof} ({v['device']}): {v['word']}")
+            ctl = f" (control: {v['control']})" if v["control"] is not None else ""
+            lines.append(f"      {prof} ({v['device']}): {v['word']}{ctl}")
+    h = headline(rows)
+    ev = h["evidence"]
+    lines += ["", f"{h['claims']} claims at the default profile: evidence that holds against its control "
+                  f"{ev['holds']}, does not hold {ev['does not hold']}, not discriminating "
+                  f"{ev['not discriminating']}, holds with no control yet {ev['holds, no control']}, "
+                  f"not robust {ev['not robust']}; checks {sum(h['checks'].values())} "
+                  f"({', '.join(f'{k} {n}' for k, n in sorted(h['checks'].items())) or 'none'}); "
+                  f"no stored result {h['no stored result']}"]
     return "\n".join(lines)
 
 

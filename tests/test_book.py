@@ -136,7 +136,7 @@ def test_book_builds_from_committed_outputs(committed_book):
     # the scorecard page: every claim, with the verdicts `python -m pruning_utils claims` gives on results/
     import html as html_lib
 
-    from pruning_utils.claims import stored_verdicts
+    from pruning_utils.experiments import stored_verdicts
     card = html_lib.unescape(re.sub(r"<[^>]+>", " ", (html / "scorecard.html").read_text()))
     card = " ".join(card.split()).translate({0x2019: "'", 0x2018: "'", 0x201C: '"', 0x201D: '"'})  # smart quotes
     rows = stored_verdicts(ROOT / "results")

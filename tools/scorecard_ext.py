@@ -2,7 +2,7 @@
 
 ``scorecard.md`` holds only the directive ``{claims-scorecard}``; every row
 (claim, paper, chapter, verdicts) comes from
-``pruning_utils.claims.stored_verdicts``, the function behind
+``pruning_utils.experiments.stored_verdicts``, the function behind
 ``python -m pruning_utils claims``, evaluated on the JSON files that
 ``python -m pruning_utils reproduce`` wrote. Nothing on the page is typed in.
 """
@@ -26,8 +26,7 @@ class ClaimsScorecard(SphinxDirective):
     has_content = False
 
     def run(self):
-        from pruning_utils.claims import stored_verdicts
-        from pruning_utils.experiments import NOTEBOOKS
+        from pruning_utils.experiments import NOTEBOOKS, headline, stored_verdicts
 
         results = Path(self.env.srcdir) / "results"
         for f in sorted(results.glob("*/*.json")):
@@ -36,21 +35,32 @@ class ClaimsScorecard(SphinxDirective):
         by_paper = {}
         for row in rows:
             by_paper.setdefault(row["claim"].paper, []).append(row)
-        held = sum(1 for r in rows if r["verdicts"].get("default", {}).get("word") == "holds")
-        stored = sum(1 for r in rows if "default" in r["verdicts"])
-        fragile = sum(1 for r in rows if r["verdicts"].get("default", {}).get("word") == "not robust")
-        lines = [f"{len(rows)} claims from {len(by_paper)} papers; at the default profile, {stored} have a stored "
-                 f"result, {held} of those hold and {fragile} are not robust (a verdict counts only where every "
-                 f"seed clears its threshold by more than the seeds' spread).", ""]
+        h = headline(rows)
+        ev, checks = h["evidence"], h["checks"]
+        n_ev = sum(ev.values())
+        lines = [f"{h['claims']} claims from {len(by_paper)} papers: {n_ev} evidence claims and "
+                 f"{sum(checks.values())} checks with a stored default result"
+                 f"{', ' + str(h['no stored result']) + ' without' if h['no stored result'] else ''}. "
+                 f"Of the evidence claims, at the default profile, **{ev['holds']} hold against their control**, "
+                 f"{ev['does not hold']} do not hold, {ev['not discriminating']} are not discriminating (their "
+                 f"control passes too), {ev['holds, no control']} hold with no control computed yet, and "
+                 f"{ev['not robust']} are not robust (a verdict counts only where every seed clears its "
+                 f"threshold by more than the seeds' spread, the control's too). Checks, true by construction "
+                 f"and never counted as evidence: "
+                 f"{', '.join(f'{n} {w}' for w, n in sorted(checks.items())) or 'none'}.", ""]
         for paper, items in by_paper.items():
             lines += [f".. rubric:: :cite:t:`{paper}`", "", ".. list-table::", "   :header-rows: 1",
-                      "   :widths: 18 50 12 10 10", "", "   * - claim", "     - statement", "     - chapter",
+                      "   :widths: 16 42 14 10 9 9", "", "   * - claim", "     - statement", "     - kind and control",
+                      "     - chapter",
                       "     - default (CPU scale)", "     - paper scale"]
             for r in items:
                 c, v = r["claim"], r["verdicts"]
                 default = v["default"]["word"] if "default" in v else "no stored result"
                 paper_scale = "; ".join(f"{p}: {x['word']} ({x['device']})" for p, x in v.items() if p != "default")
-                lines += [f"   * - ``{c.id}``", f"     - {_cell(c.statement)}",
+                kind = "check" if c.kind == "check" else (
+                    f"evidence; control: {_cell(c.control.name)}" if c.control is not None
+                    else "evidence; no control yet")
+                lines += [f"   * - ``{c.id}``", f"     - {_cell(c.statement)}", f"     - {kind}",
                           f"     - :doc:`{_short(NOTEBOOKS[r['chapter']])} </chapters/{NOTEBOOKS[r['chapter']]}>`",
                           f"     - {default}",
                           f"     - {paper_scale or 'not run yet'}"]

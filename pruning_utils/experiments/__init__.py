@@ -29,7 +29,7 @@ NOTEBOOKS = {"foundations": "00_foundations", "koopman": "01_koopman", "spline":
              "bounds": "03_probabilistic_bounds", "pruning_at_init": "04_pruning_at_init",
              "topology": "05_topology", "lenses": "06_lenses"}
 
-__all__ = ["EXPERIMENTS", "NOTEBOOKS", "get_experiment"]
+__all__ = ["EXPERIMENTS", "NOTEBOOKS", "get_experiment", "all_claims", "stored_verdicts", "headline"]
 
 
 def get_experiment(name: str):
@@ -38,3 +38,61 @@ def get_experiment(name: str):
     if key not in EXPERIMENTS:
         raise ValueError(f"chapter {name!r} is not known; expected one of {', '.join(EXPERIMENTS)}")
     return importlib.import_module(EXPERIMENTS[key])
+
+
+def all_claims() -> list:
+    """Every claim of the book: ``[(chapter, claim), ...]`` in chapter order."""
+    out = []
+    for name in EXPERIMENTS:
+        for c in getattr(get_experiment(name), "CLAIMS", ()):
+            out.append((name, c))
+    return out
+
+
+def stored_verdicts(results_dir="results") -> list:
+    """Every claim with its verdict on every stored result of its chapter.
+
+    Returns ``[{"chapter", "claim", "verdicts": {profile: {"word", "device", "control"}}}]``
+    in chapter order (``control``: the control's own word, or ``None``); a
+    result is ``results/<chapter>/<profile>.json`` as ``python -m pruning_utils
+    reproduce`` writes it (profiles in the order the experiment declares
+    them). Used by ``python -m pruning_utils claims`` and by the book's
+    scorecard page, so the two cannot disagree.
+    """
+    from ..claims import evaluate
+    from ..provenance import read_result
+    rows, by_chapter = [], {}
+    for chapter, claim in all_claims():
+        by_chapter.setdefault(chapter, []).append(claim)
+    for chapter, claims in by_chapter.items():
+        exp = get_experiment(chapter)
+        stored = {prof: read_result(chapter, prof, results_dir) for prof in exp.PROFILES}
+        stored = {k: v for k, v in stored.items() if v is not None}
+        verdicts = {prof: evaluate(claims, data["result"]) for prof, data in stored.items()}
+        for j, claim in enumerate(claims):
+            per = {}
+            for prof, vs in verdicts.items():
+                dev = stored[prof]["provenance"].get("device", {})
+                where = (dev.get("gpu") or dev.get("requested") or "?") if isinstance(dev, dict) else str(dev)
+                ctl = vs[j].control
+                per[prof] = {"word": vs[j].word, "device": where,
+                             "control": None if ctl is None else ctl.subject_word}
+            rows.append({"chapter": chapter, "claim": claim, "verdicts": per})
+    return rows
+
+
+def headline(rows, profile="default") -> dict:
+    """Counts for the scorecard's headline from :func:`stored_verdicts` rows, at ``profile``:
+    evidence claims by word (``holds`` means the control failed), checks apart, and claims with no
+    stored result."""
+    from ..claims import WORDS
+    out = {"claims": len(rows), "evidence": {w: 0 for w in WORDS}, "checks": {}, "no stored result": 0}
+    for r in rows:
+        v = r["verdicts"].get(profile)
+        if v is None:
+            out["no stored result"] += 1
+        elif r["claim"].kind == "check":
+            out["checks"][v["word"]] = out["checks"].get(v["word"], 0) + 1
+        else:
+            out["evidence"][v["word"]] += 1
+    return out
