@@ -48,11 +48,12 @@ import numbers
 
 import numpy as np
 import torch
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 __all__ = ["METHODS", "he_scales", "magnitude_threshold", "truncated_proxy", "chi_tail", "operator_norm_bound",
-           "layer_gap_bound", "fcn_gap_bound", "conv_gap_bound", "sample_fcn", "prune", "fcn_forward",
-           "sup_gap", "sample_conv", "prune_conv", "conv_forward"]
+           "layer_gap_bound", "fcn_gap_bound", "conv_gap_bound", "gordon_gap_bound", "blind_gap_bound",
+           "exceedance_allowance", "sample_fcn", "prune", "fcn_forward", "exact_layer_gap", "sup_gap",
+           "sample_conv", "prune_conv", "conv_forward"]
 
 METHODS = ("random", "random_rescaled", "magnitude")
 #: the net spacings the bound chooses from (a union over all of them is paid for)
@@ -126,26 +127,37 @@ def truncated_proxy(s: float, t: float) -> float:
     return _truncated_proxy(_pos(s, "s"), _pos(t, "t"))
 
 
+def _log_scaled_inner(a: float, tau: float) -> float:
+    """``log(e^{a^2/2} (Phi(tau - a) - Phi(-tau - a)))`` without cancellation, for any ``a >= 0``.
+
+    For ``a > tau`` it uses ``e^{a^2/2} Phi(-(a -+ tau)) = erfcx((a -+ tau)/sqrt 2) e^{+-a tau - tau^2/2} / 2``,
+    exact with no huge exponent, so ``a`` may be many thousands (small pruning rates put the supremum there).
+    """
+    if a <= tau + 1.0:
+        inner = stats.norm.cdf(tau - a) - stats.norm.cdf(-tau - a)
+        return a * a / 2 + math.log(inner)
+    la = math.log(special.erfcx((a - tau) / math.sqrt(2))) + a * tau
+    lb = math.log(special.erfcx((a + tau) / math.sqrt(2))) - a * tau
+    return math.log(0.5) - tau * tau / 2 + la + math.log1p(-math.exp(lb - la))
+
+
 def _truncated_proxy_uncached(s: float, t: float) -> float:
     tau = t / s
     log_tail = math.log(2.0) + stats.norm.logsf(tau)
 
     def ratio(log_th):
         th = math.exp(log_th)
-        a = th * s
-        # log of e^{a^2/2} (Phi(tau - a) - Phi(-tau - a)) = a^2/2 + log(Phi(tau - a) - Phi(-tau - a))
-        inner = stats.norm.cdf(tau - a) - stats.norm.cdf(-tau - a)
-        if inner <= 0:  # far tail: use the log-cdf difference
-            la, lb = stats.norm.logsf(a - tau), stats.norm.logsf(a + tau)
-            log_inner = la + math.log1p(-math.exp(lb - la))
-        else:
-            log_inner = math.log(inner)
-        log_mgf = np.logaddexp(log_tail, a * a / 2 + log_inner)
+        log_mgf = np.logaddexp(log_tail, _log_scaled_inner(th * s, tau))
         return 2 * float(log_mgf) / (th * th)
 
-    grid = np.linspace(math.log(1e-3 / s), math.log(1e3 / s), 600)
+    # The supremum sits near theta s ~ 1/tau^2 for small rates (X is then nearly a two-point variable on +-t
+    # scaled down by P(|w| < t)); the grid reaches well past it for every rate in (0, 1).
+    hi = max(1e3, 1e3 / (tau * tau))
+    grid = np.linspace(math.log(1e-3 / s), math.log(hi / s), 900)
     vals = np.array([ratio(g) for g in grid])
     i = int(np.argmax(vals))
+    if i == len(grid) - 1:
+        raise RuntimeError(f"truncated_proxy: the supremum lies beyond the search grid (s = {s}, t = {t})")
     lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
     res = optimize.minimize_scalar(lambda g: -ratio(g), bounds=(lo, hi), method="bounded",
                                    options={"xatol": 1e-10})
@@ -240,7 +252,8 @@ def _lipschitz(widths, s, method, rate, eta):
     return lf, lp
 
 
-def fcn_gap_bound(widths, method: str, rate: float, delta: float, c: float = 2.0, detail: bool = False):
+def fcn_gap_bound(widths, method: str, rate: float, delta: float, c: float = 2.0, detail: bool = False,
+                  input_net: bool = True):
     """Theorem 2: ``P(sup_{|x|<=1} |f(x) - f~(x)| <= bound) >= 1 - delta`` for a pruned random ReLU network.
 
     ``widths = (n_0, ..., n_L)``; weights ``N(0, c / n_{l-1})``; every layer
@@ -254,6 +267,11 @@ def fcn_gap_bound(widths, method: str, rate: float, delta: float, c: float = 2.0
     the size of an ``eps``-net of the input ball, and ``E_L`` the per-input
     bound of steps 1-2. With ``detail`` a dict with ``bound``, ``eps``, ``per_point``
     and ``lipschitz_term``.
+
+    ``input_net=False`` is a *mutant* kept to test the tests: step 4 deleted
+    (no net over the inputs, no Lipschitz term), so it bounds the gap at one
+    fixed input, not the sup over the ball. A test of the theorem that the
+    mutant passes as well cannot see that step.
     """
     _method(method)
     rate, delta = _unit(rate, "rate"), _unit(delta, "delta")
@@ -266,6 +284,12 @@ def fcn_gap_bound(widths, method: str, rate: float, delta: float, c: float = 2.0
         n_cols = sum(widths[:-1])
         eta_c = d / n_cols
         stats_ = [_column_stats(widths[l + 1], method, rate, _hoeffding(widths[l + 1], eta_c)) for l in range(L)]
+    if not isinstance(input_net, bool):
+        raise ValueError(f"parameter 'input_net' = {input_net!r} is not allowed; expected True or False")
+    if not input_net:
+        E, _ = _per_point(widths, s, method, rate, math.log(2 * L / d), stats_)
+        best = {"bound": E, "eps": None, "per_point": E, "lipschitz_term": 0.0}
+        return best if detail else best["bound"]
     lf, lp = _lipschitz(widths, s, method, rate, d / (2 * L))
     best = None
     for eps in EPS_GRID:
@@ -278,12 +302,56 @@ def fcn_gap_bound(widths, method: str, rate: float, delta: float, c: float = 2.0
     return best if detail else best["bound"]
 
 
-def layer_gap_bound(n_in: int, n_out: int, method: str, rate: float, delta: float, c: float = 2.0) -> float:
+def layer_gap_bound(n_in: int, n_out: int, method: str, rate: float, delta: float, c: float = 2.0,
+                    input_net: bool = True) -> float:
     """Theorem 1: one layer, ``sup_{|x|<=1} |(W - W~) x| = ||W - W~||_2``; :func:`fcn_gap_bound` with ``L = 1``."""
-    return fcn_gap_bound((n_in, n_out), method, rate, delta, c)
+    return fcn_gap_bound((n_in, n_out), method, rate, delta, c, input_net=input_net)
 
 
-def conv_gap_bound(c_in: int, c_out: int, k: int, method: str, rate: float, delta: float, c: float = 2.0) -> float:
+def gordon_gap_bound(n_in: int, n_out: int, method: str, rate: float, delta: float, c: float = 2.0) -> float:
+    """A bound on ``||W - W~||_2`` that does not use the rate except through the largest multiplier.
+
+    For random masks ``W - W~ = W o B`` with ``B = 1 - A`` independent of ``W``
+    and ``|B_ij| <= b_max`` (1 unrescaled, ``max(1, q/p)`` rescaled), so Gordon's
+    comparison (:func:`operator_norm_bound`) gives ``s b_max (sqrt n_in + sqrt n_out
+    + sqrt(2 ln 1/delta))`` w.p. ``>= 1 - delta``, whatever the count of removed
+    weights. Magnitude pruning's difference is not a masked Gaussian matrix
+    (the mask depends on ``W``); there is no such one-line bound for it here.
+    """
+    _method(method)
+    if method == "magnitude":
+        raise ValueError("parameter 'method' = 'magnitude' is not allowed here; expected 'random' or "
+                         "'random_rescaled' (the mask must be independent of the weights)")
+    rate = _unit(rate, "rate")
+    b_max = 1.0 if method == "random" else max(1.0, rate / (1 - rate))
+    s = he_scales((_pos_int(n_in, "n_in"), _pos_int(n_out, "n_out")), c)[0]
+    return operator_norm_bound(n_out, n_in, s, _unit(delta, "delta"), b_max)
+
+
+def blind_gap_bound(widths, method: str, rate: float, delta: float, c: float = 2.0) -> float:
+    """The pruning-blind bound ``Lip f + Lip f~``: ``|f(x) - f~(x)| <= |f(x)| + |f~(x)|`` on the unit ball.
+
+    The products of Gordon bounds on the ``2 L`` operator norms (the same as
+    step 4 of :func:`fcn_gap_bound` uses), each at ``delta / (2 L)``: a bound
+    any theorem about the *gap* should beat.
+    """
+    _method(method)
+    rate, delta = _unit(rate, "rate"), _unit(delta, "delta")
+    widths = _widths(widths)
+    L = len(widths) - 1
+    lf, lp = _lipschitz(widths, he_scales(widths, c), method, rate, delta / (2 * L))
+    return lf + lp
+
+
+def exceedance_allowance(n: int, delta: float, level: float) -> int:
+    """The most of ``n`` independent draws that may exceed a valid ``(1 - delta)``-bound: the count ``k`` with
+    ``P(Binomial(n, delta) > k) <= level``. A bound exceeded more often is refuted at that level."""
+    n, delta, level = _pos_int(n, "n"), _unit(delta, "delta"), _unit(level, "level")
+    return int(stats.binom.ppf(1 - level, n, delta))
+
+
+def conv_gap_bound(c_in: int, c_out: int, k: int, method: str, rate: float, delta: float, c: float = 2.0,
+                   input_net: bool = True) -> float:
     """Theorem 3: one conv layer (stride 1, zero padding), ``sup_{|x|<=1} |conv_{W - W~}(x)|`` w.p. ``>= 1 - delta``.
 
     Weights ``N(0, c / (c_in k^2))``. A zero-padded convolution is the sum over
@@ -295,7 +363,8 @@ def conv_gap_bound(c_in: int, c_out: int, k: int, method: str, rate: float, delt
     """
     c_in, c_out, k = _pos_int(c_in, "c_in"), _pos_int(c_out, "c_out"), _pos_int(k, "k")
     # widths (c_in, c_out) with c' = c / k^2 gives s^2 = c / (c_in k^2), the conv's weight variance
-    return k * k * fcn_gap_bound((c_in, c_out), method, rate, _unit(delta, "delta") / (k * k), c / (k * k))
+    return k * k * fcn_gap_bound((c_in, c_out), method, rate, _unit(delta, "delta") / (k * k), c / (k * k),
+                                 input_net=input_net)
 
 
 # ---------------------------------------------------------------------------
@@ -335,6 +404,14 @@ def fcn_forward(weights: list, x: torch.Tensor) -> torch.Tensor:
         if i < len(weights) - 1:
             h = torch.relu(h)
     return h
+
+
+def exact_layer_gap(weights: list, pruned: list) -> torch.Tensor:
+    """The exact sup gap of one-layer networks, ``||W - W~||_2`` (largest singular value): ``(B,)``."""
+    if len(weights) != 1 or len(pruned) != 1:
+        raise ValueError(f"parameters 'weights' and 'pruned' must hold one layer each, got {len(weights)} and "
+                         f"{len(pruned)}")
+    return torch.linalg.matrix_norm((weights[0] - pruned[0]).double(), ord=2)
 
 
 def sample_conv(c_in: int, c_out: int, k: int, n_targets: int, seed: int, c: float = 2.0, device="cpu"):

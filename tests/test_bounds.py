@@ -40,6 +40,35 @@ def test_truncated_proxy_between_variance_and_caps():
             assert mgf <= math.exp(th * th * nu * nu / 2) * (1 + 1e-9)
 
 
+def _brute_force_proxy(s, t):
+    """sqrt of sup_theta 2 ln E e^{theta X} / theta^2 for X = w 1{|w| < t}: the MGF by quadrature (in logs,
+    e^{theta t} factored out), the sup over a log grid of theta s from 1e-3 to 1e8."""
+    log_tail = math.log(2 * stats.norm.sf(t / s))
+    best = 0.0
+    for a in np.geomspace(1e-3, 1e8, 200):
+        th = a / s
+        inner = integrate.quad(lambda w: math.exp(th * (w - t)) * stats.norm.pdf(w, scale=s), -t, t,
+                               epsabs=0, epsrel=1e-10, limit=200)[0]
+        lm = np.logaddexp(log_tail, th * t + math.log(inner)) if inner > 0 else log_tail
+        best = max(best, 2 * lm / th ** 2)
+    return math.sqrt(best)
+
+
+@pytest.mark.parametrize("q", [0.002, 0.005, 0.5])
+def test_truncated_proxy_is_the_supremum_down_to_small_rates(q):
+    """Against a brute-force MGF: never below it (a proxy too small is no bound), and within 1e-3 above.
+    Small rates put the supremum at theta s of thousands (about 2650 at q = 0.005): a grid that stops at
+    1e3 gave a nu^2 six times too small there."""
+    import warnings
+    s = 0.7
+    t = B.magnitude_threshold(s, q)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = _brute_force_proxy(s, t)
+    nu = B.truncated_proxy(s, t)
+    assert ref * (1 - 1e-6) <= nu <= ref * (1 + 1e-3), (nu, ref)
+
+
 def test_one_layer_bound_matches_the_formula_by_hand():
     n0 = n1 = 8
     q, delta = 0.3, 0.1
@@ -142,9 +171,60 @@ def test_bad_input_names_the_parameter(call, match):
 
 def test_tiny_experiment_run_and_claims():
     kw = dict(input_dim=4, output_dim=2, width=8, widths=[8, 16], depths=[1], rates=[0.3, 0.6], deltas=[0.1],
-              conv_channels=2, conv_size=4, targets=20, samples=8, starts=2, steps=3, device="cpu")
+              conv_channels=2, conv_size=4, targets=20, samples=8, starts=2, steps=3, layer_inputs=[4, 32],
+              layer_outputs=4, device="cpu")
     a, b = bounds_exp.run(**kw), bounds_exp.run(**kw)
     assert a["sweeps"] == b["sweeps"]
-    assert set(a["sweeps"]) == {"width", "depth", "rate", "conv"}
+    assert set(a["sweeps"]) == {"width", "depth", "rate", "conv", "layer"}
     assert len(a["sweeps"]["rate"]["magnitude"]) == 2
+    layer = a["sweeps"]["layer"]
+    assert len(layer["random"]) == 4 and "gordon" in layer["random"][0]["count"]
+    assert "gordon" not in layer["magnitude"][0]["count"]
+    # the mutant bound is below the theorem's, so it is exceeded at least as often, and on 32 inputs by most
+    for rows in layer.values():
+        for row in rows:
+            assert row["count"]["mutant"]["0.1"] >= row["count"]["theorem"]["0.1"]
+    assert layer["random"][-1]["count"]["mutant"]["0.1"] > 10
     assert len(evaluate(bounds_exp.CLAIMS, a)) == len(bounds_exp.CLAIMS)
+
+
+def test_exact_layer_gap_is_the_operator_norm_and_sup_gap_stays_below_it():
+    W = B.sample_fcn([12, 5], 20, seed=3)
+    P = B.prune(W, "random", 0.5, seed=4)
+    exact = B.exact_layer_gap(W, P)
+    est = B.sup_gap(lambda x: B.fcn_forward(W, x) - B.fcn_forward(P, x), (12,), 20, samples=64, starts=4, steps=30)
+    assert torch.all(est.double() <= exact * (1 + 1e-5))
+    assert torch.all(est.double() >= 0.9 * exact)       # one layer: gradient ascent finds the top singular vector
+    with pytest.raises(ValueError, match="weights"):
+        B.exact_layer_gap(W + W, P)
+
+
+def test_the_mutant_bound_drops_the_net_and_is_below_the_theorem():
+    for method in B.METHODS:
+        full = B.fcn_gap_bound([16, 32, 4], method, 0.5, 0.05, detail=True)
+        mut = B.fcn_gap_bound([16, 32, 4], method, 0.5, 0.05, detail=True, input_net=False)
+        assert mut["lipschitz_term"] == 0.0 and mut["eps"] is None
+        assert mut["bound"] < full["per_point"] < full["bound"]
+    with pytest.raises(ValueError, match="input_net"):
+        B.fcn_gap_bound([4, 4], "random", 0.5, 0.05, input_net="no")
+
+
+def test_gordon_and_blind_bounds():
+    # Gordon ignores the count of removed weights: the same for every rate without rescaling
+    assert B.gordon_gap_bound(16, 16, "random", 0.1, 0.05) == B.gordon_gap_bound(16, 16, "random", 0.9, 0.05)
+    # and it holds: exact gaps of random pruning exceed it rarely
+    W = B.sample_fcn([16, 16], 400, seed=5)
+    g = B.exact_layer_gap(W, B.prune(W, "random", 0.5, seed=6))
+    assert (g > B.gordon_gap_bound(16, 16, "random", 0.5, 0.05)).double().mean() <= 0.05
+    with pytest.raises(ValueError, match="method"):
+        B.gordon_gap_bound(16, 16, "magnitude", 0.5, 0.05)
+    # blind bound on one layer: ||W|| + ||W~||, at least Gordon's bound on the unpruned weights
+    assert B.blind_gap_bound((16, 16), "random", 0.5, 0.05) > B.operator_norm_bound(16, 16, 0.5 ** 0.5 * 0.5, 0.05)
+
+
+def test_exceedance_allowance_is_the_binomial_critical_count():
+    from scipy import stats
+    k = B.exceedance_allowance(500, 0.05, 0.001)
+    assert stats.binom.sf(k, 500, 0.05) <= 0.001 < stats.binom.sf(k - 1, 500, 0.05)
+    with pytest.raises(ValueError, match="level"):
+        B.exceedance_allowance(500, 0.05, 0.0)
