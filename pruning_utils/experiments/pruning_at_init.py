@@ -37,6 +37,7 @@ Six measurements, each cheap at the default scale:
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 
@@ -47,7 +48,7 @@ from pathlib import Path
 from torch import nn
 
 from .. import eoc
-from ..claims import Claim, Statistic
+from ..claims import Claim, Control, Statistic
 from ..masks import apply_masks, collapse_report, masks_from_scores
 from ..models import MODELS, build_model, prunable_layers
 from ..data import dataset_info, load_dataset
@@ -352,6 +353,31 @@ def _cifar(p, device):
 # ---------------------------------------------------------------------------
 # claims
 
+def _swap_seeds(r, path_to, path_from, next_seed):
+    """The result with each seed's entry at ``path_to`` (keys into its per-seed record) replaced by the entry at
+    ``path_from`` of the same seed or (``next_seed``) of the next one (seed i gets seed i + 1's, cyclically)."""
+    out = copy.deepcopy(r)
+    n = len(r["per_seed"])
+    for i, s in enumerate(out["per_seed"]):
+        src = r["per_seed"][(i + 1) % n if next_seed else i]
+        for k in path_from:
+            src = src[k]
+        dst = s
+        for k in path_to[:-1]:
+            dst = dst[k]
+        dst[path_to[-1]] = copy.deepcopy(src)
+    return out
+
+
+def _standard_for_stable(r):
+    out = copy.deepcopy(r)
+    for s in out["per_seed"]:
+        for key in list(s["resnet"]):
+            if key.endswith("/stable"):
+                s["resnet"][key] = copy.deepcopy(s["resnet"][key.replace("/stable", "/standard")])
+    return out
+
+
 def _eoc_values(r):
     e = r["eoc"]
     return [Statistic("|tanh sigma_w - 1.3041|", [abs(e["tanh"] - 1.3041)], 1e-3, above=False, over="exact"),
@@ -422,37 +448,57 @@ CLAIMS = [
     Claim("edge_of_chaos_values",
           "Solved, not tabulated: the edge of chaos of tanh and of ELU at sigma_b = 1/5 lies within a thousandth "
           "of the values found by quadrature in DESIGN.md, and ReLU's is sigma_w^2 = 2 exactly",
-          "hayou2021robust", _eoc_values),
+          "hayou2021robust", _eoc_values, kind="check",
+          note="a check of the solver against quadrature: the edge of chaos is a property of the activation"),
     Claim("ordered_collapses_first",
           "At every depth and seed, SBP cuts every input-output path of the ordered-phase tanh network at a lower "
           "sparsity than that of the edge-of-chaos network",
-          "hayou2021robust", _collapse),
+          "hayou2021robust", _collapse),  # no control computed yet (issue 21: the chaotic side, nearer points)
     Claim("rescaling_restores_variance_random_masks",
           "With random masks, the rescaling trick brings the pruned ReLU network's per-layer forward-variance gain "
           "within 10% of the dense network's, and without it the gain is below one half (every seed)",
-          "hayou2021robust", _rescale_random,
+          "hayou2021robust", _rescale_random, kind="check",
           note="Close to construction: the trick fixes each row's squared norm, and a random mask is independent "
                "of the activations. The unrescaled network is the baseline that could have won."),
     Claim("rescaling_restores_variance_sbp_masks",
           "With SBP's masks, the rescaling trick brings the pruned ReLU network's per-layer forward-variance gain "
           "within 10% of the dense network's (every seed)",
           "hayou2021robust", _rescale_sbp,
+          control=Control("the same masks without the trick",
+                          "SBP's masks with the surviving weights left as they are: the gain the trick has to restore",
+                          lambda r: _swap_seeds(r, ("rescale", "gain_per_layer", "sbp/sigma_w2"),
+                                                ("rescale", "gain_per_layer", "sbp/none"), next_seed=False)),
           note="SBP keeps the weights fed by the most active units, so a row rescaled to the dense norm carries "
                "more variance than a dense row."),
     Claim("rescaling_trainability_follows_variance",
           "On the deep ReLU network, the rescaling trick lifts random masks' best accuracy by more than 20 points "
           "and leaves SBP's masks below 15% (chance is 10%), every seed",
           "hayou2021robust", _rescale_training,
+          control=Control("random masks without the trick under another seed",
+                          "The unrescaled random masks of the next seed in the rescaled ones' place: the lift must "
+                          "exceed the unrescaled network's own change from seed to seed",
+                          lambda r: _swap_seeds(r, ("rescale", "training", "random/sigma_w2"),
+                                                ("rescale", "training", "random/none"), next_seed=True)),
           note="Trainability follows the variance gain: about one per layer for rescaled random masks, about two "
                "for rescaled SBP masks, which overflows the signal after tens of layers."),
     Claim("stable_resnet_flat_gradients",
           "At initialisation the per-block gradient norms of Stable ResNet stay within a factor of 2 across blocks "
           "at every depth, while the deepest standard ResNet's spread by more than a factor of 10 (every seed)",
-          "hayou2021robust", _stable),
+          "hayou2021robust", _stable,
+          control=Control("the standard ResNet at every depth",
+                          "The standard ResNet's block gradient norms in Stable ResNet's place, at the same depths: "
+                          "if they also stayed within a factor of two, the scaling would not be what flattens them",
+                          _standard_for_stable)),
     Claim("sbp_rescaled_trains_at_high_sparsity",
           "At the highest tested sparsity, SBP with the rescaling trick trains the edge-of-chaos tanh MLP above "
           "20% accuracy (mean over seeds) while SBP without it stays below 15% (chance is 10%) for every seed",
           "hayou2021robust", _sbp_rescaled_trains,
+          control=Control("SBP without the trick under another seed",
+                          "The unrescaled SBP masks of the next seed in the rescaled ones' place: the rescaled network "
+                          "must train where the unrescaled one, whatever its seed, does not",
+                          lambda r: _swap_seeds(r, ("methods", f"sbp/{max(r['params']['method_sparsities'])}"),
+                                                ("methods", f"sbp_no_rescale/{max(r['params']['method_sparsities'])}"),
+                                                next_seed=True)),
           note="On the mean over seeds for the rescaled masks: at 98% the deep MLP either trains or barely does, "
                "and one seed's best accuracy differs from another's by up to 30 points, more than any margin "
                "above 20% that every seed clears."),
