@@ -401,6 +401,18 @@ plt.show()
 # %% [markdown]
 # ## The claims, as verdicts
 #
+# Each claim is *evidence*, with a *control* (the most plausible way it could
+# pass with nothing going on, computed in the same run; "[holds]" only where
+# the control fails), or a *check*, true by construction and printed
+# "[check] ...". The FLOPs saving is a check: it follows once the detector
+# fires before the last epoch (and the detector's own forward passes are not
+# charged). Matching BatchNorm-scale pruning has random channels of the same
+# per-layer counts as its control, and they come within three points as well:
+# "[not discriminating]". Beating random pruning has random pruning under
+# another seed as its control. The early-bird epoch and ticket claims have no
+# control yet (random tickets of the ticket's widths, a detector on a
+# shuffled trajectory: the chapter's own issue adds them).
+#
 # Each claim is an object in `pruning_utils.experiments.spline.CLAIMS`; the
 # cell prints verdicts only, each decided on a statistic per seed against its threshold, and a verdict counts
 # only where it is robust: every seed (three here) on the same side of the threshold
@@ -432,8 +444,8 @@ for s in result["per_seed"]:
 # | partition and pruning | a unit's contribution is its boundary in the spline partition | proved for the last hidden layer and checked on every unit of two toys; a first-layer unit also bends later boundaries (checked) |
 # | early bird | the partition (and the $\lvert\gamma\rvert$ mask) settles early in training | holds: the spline detector fires at epoch 4-5 of 30, the mask detector at 7-9 (claim `spline_early_bird_found_early`) |
 # | early-bird ticket | as accurate as the ticket of full training | holds: within two points, the margin three seeds resolve on both CPUs we tried (claim `early_bird_ticket_matches_full_ticket`) |
-# | training FLOPs | "up to 3.5x fewer" at similar or better accuracy | about 2.9x fewer than train-prune-retrain and 2.3x fewer than dense training at 50% of the channels (numbers above; claim `early_bird_saves_training_flops`); the ratio grows with the pruning ratio and with an earlier early bird |
-# | spline pruning | its (unpublished) criterion matches or beats other channel criteria | our criterion (not the paper's) matches $\lvert\gamma\rvert$ within three points after fine-tuning (claim `spline_criterion_matches_gamma`) but does not beat random channel pruning (claim `spline_criterion_beats_random`): on this network, after fine-tuning, no criterion clearly does |
+# | training FLOPs | "up to 3.5x fewer" at similar or better accuracy | about 2.9x fewer than train-prune-retrain and 2.3x fewer than dense training at 50% of the channels (numbers above; check `early_bird_saves_training_flops`: it follows from the early-bird epoch, and the detector's own cost is not charged); the ratio grows with the pruning ratio and with an earlier early bird |
+# | spline pruning | its (unpublished) criterion matches or beats other channel criteria | our criterion (not the paper's) matches $\lvert\gamma\rvert$ within three points after fine-tuning (claim `spline_criterion_matches_gamma`), and so do random channels of the same counts (not discriminating), but does not beat random channel pruning (claim `spline_criterion_beats_random`): on this network, after fine-tuning, no criterion clearly does |
 #
 # The paper's per-table numbers could not be read here, so none is quoted;
 # the "3.5x" is its abstract's headline. The early-bird papers' tickets are

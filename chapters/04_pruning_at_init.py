@@ -526,6 +526,18 @@ for name in names:
 #
 # ## The claims, as verdicts
 #
+# Each claim is *evidence*, with a *control* (the most plausible way it could
+# pass with nothing going on, computed in the same run; "[holds]" only where
+# the control fails), or a *check*, true by construction and printed
+# "[check] ...". The edge-of-chaos values (a solver against quadrature) and
+# the variance restored for random masks (close to construction: the trick
+# fixes each row's norm) are checks. SBP's variance claim has the same masks
+# without the trick as control; the trainability claims have the unrescaled
+# network under another seed, so a lift must exceed that network's own change
+# from seed to seed; Stable ResNet's flat gradients have the standard ResNet
+# at the same depths. The collapse claim has no control yet (the chaotic side
+# and nearer-ordered points are not run here).
+#
 # Each claim is an object in `pruning_utils.experiments.pruning_at_init.CLAIMS`.
 # Each is decided on a statistic per seed against its threshold, and a verdict counts
 # only where it is robust: every seed (three here) on the same side of the threshold

@@ -436,6 +436,16 @@ plt.show()
 #
 # ## The claims, as verdicts
 #
+# Each claim is *evidence*, with a *control* (the most plausible way it could
+# pass with nothing going on, computed in the same run; "[holds]" only where
+# the control fails), or a *check*, true by construction and printed
+# "[check] ...". Ripser against the spanning forest and MST-preserving IMP
+# keeping its tree are checks of the implementation. The two tree
+# comparisons have one-shot pruning under another seed as control: one-shot
+# pruning of the next seed put in IMP's place, so the margin must exceed its
+# own change from seed to seed. The bound's accuracy claim and the claim of
+# no gain from protecting the tree have no control yet.
+#
 # Each claim is an object in `pruning_utils.experiments.topology.CLAIMS`; the
 # cell prints verdicts only, each phrased with a margin (3 points of tree
 # retention, one point of accuracy). Each claim is

@@ -407,6 +407,12 @@ plt.show()
 #
 # ## The claims, as verdicts
 #
+# Every claim here is *evidence* without a *control* yet ("(no control yet)"
+# on its line): the controls that could win (GMP before the last window, your
+# own method through the lenses, one dataset for both networks) come with
+# this chapter's own issue. A claim reads "[holds]" only where its control
+# fails; until it has one it reads at most "[holds, no control]".
+#
 # Each claim is an object in `pruning_utils.experiments.lenses.CLAIMS`,
 # decided on a statistic per seed against a threshold. A verdict counts only
 # when it is robust: at least three seeds, every seed on the same side of the

@@ -459,11 +459,8 @@ def numbers_report(verdicts: Sequence[Verdict]) -> str:
 
 
 def __getattr__(name):
-    # Moved to pruning_utils.experiments (they read every experiment, the layer above this one).
+    # They read every experiment, so they live in the layer above this one; say where, import nothing.
     if name in ("all_claims", "stored_verdicts"):
-        import warnings
-        warnings.warn(f"pruning_utils.claims.{name} moved to pruning_utils.experiments.{name}",
-                      DeprecationWarning, stacklevel=2)
-        from . import experiments
-        return getattr(experiments, name)
+        raise AttributeError(f"pruning_utils.claims.{name} moved to pruning_utils.experiments.{name} (this module "
+                             f"knows nothing of the experiments)")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

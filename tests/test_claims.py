@@ -344,3 +344,13 @@ def test_cli_claims_runs(capsys, tmp_path):
     assert main(["claims", "--results", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "foundations:" in out and "koopman:" in out and "topology:" in out
+
+
+def test_claims_knows_nothing_of_the_experiments():
+    """``all_claims`` and ``stored_verdicts`` read every experiment: they live in ``pruning_utils.experiments``,
+    and the old names in ``claims`` say so instead of importing the layer above."""
+    import pruning_utils.claims as claims_module
+    src = Path(claims_module.__file__).read_text()
+    assert "import experiments" not in src and "from .experiments" not in src and "from . import" not in src
+    with pytest.raises(AttributeError, match="pruning_utils.experiments.all_claims"):
+        claims_module.all_claims
