@@ -364,7 +364,7 @@ class Verdict:
 
     @property
     def evidence(self) -> bool:
-        """Whether this verdict counts as evidence that holds: an evidence claim that beat its control."""
+        """True only for an evidence claim that holds and whose control fails (a check never counts)."""
         return self.claim.kind == "evidence" and self.word == "holds"
 
     @property

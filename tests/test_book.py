@@ -132,11 +132,12 @@ def test_book_builds_from_committed_outputs(committed_book):
     assert (html / "intro.html").exists()
     page = (html / "chapters" / "00_foundations.html").read_text()
     assert "colab.research.google.com" in page  # the launch button
-    assert "IMP stays within one point of the dense accuracy to a higher sparsity than random pruning" in page
+    assert "IMP stays within one point of the dense accuracy for more than three rounds of pruning" in page
+    assert "(control: random pruning under another seed)" in page   # the checked cell names each claim's control
     # the scorecard page: every claim, with the verdicts `python -m pruning_utils claims` gives on results/
     import html as html_lib
 
-    from pruning_utils.experiments import stored_verdicts
+    from pruning_utils.experiments import headline, stored_verdicts
     card = html_lib.unescape(re.sub(r"<[^>]+>", " ", (html / "scorecard.html").read_text()))
     card = " ".join(card.split()).translate({0x2019: "'", 0x2018: "'", 0x201C: '"', 0x201D: '"'})  # smart quotes
     rows = stored_verdicts(ROOT / "results")
@@ -146,6 +147,12 @@ def test_book_builds_from_committed_outputs(committed_book):
         default = v["default"]["word"] if "default" in v else "no stored result"
         assert f"{c.id} {' '.join(c.statement.split())} " in card, c.id
         assert re.search(re.escape(c.id) + r" .*? " + re.escape(default), card), c.id
+        kind = "check" if c.kind == "check" else (f"evidence; control: {c.control.name}" if c.control is not None
+                                                  else "evidence; no control yet")
+        assert f"{' '.join(c.statement.split())} {kind} " in card, c.id
+    # the headline counts evidence against its control and checks apart
+    h = headline(rows)
+    assert f"{h['evidence']['holds']} hold against their control" in card
 
 
 def test_set_repo_url_rewrites_every_copy(tmp_path, monkeypatch):

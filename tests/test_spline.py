@@ -280,10 +280,18 @@ def _fake_result(eb_epochs, spline_acc, other_acc, epochs=30):
 def test_claims_are_decided_per_seed():
     r = _fake_result([4, 5, 5], [0.95, 0.951, 0.952], [0.90, 0.902, 0.901])
     v = {x.claim.id: x for x in evaluate(spline_exp.CLAIMS, r)}
+    # here random channels are exactly as good as gamma's, so matching gamma cannot tell the criterion from them
     assert {k: x.word for k, x in v.items()} == {
-        "spline_early_bird_found_early": "holds", "early_bird_ticket_matches_full_ticket": "holds",
-        "early_bird_saves_training_flops": "holds", "spline_criterion_matches_gamma": "holds",
-        "spline_criterion_beats_random": "holds"}
+        "spline_early_bird_found_early": "holds, no control", "early_bird_ticket_matches_full_ticket":
+        "holds, no control", "early_bird_saves_training_flops": "holds", "spline_criterion_matches_gamma":
+        "not discriminating", "spline_criterion_beats_random": "holds"}
+    # with random channels ten points below gamma's, its control fails and the claim holds
+    worse = _fake_result([4, 5, 5], [0.95, 0.951, 0.952], [0.90, 0.902, 0.901])
+    for i, s in enumerate(worse["per_seed"]):
+        for sc in spline_exp.SCOPES:
+            s["criteria"][f"random/{sc}"]["finetuned"] = [0.80 + 0.001 * i] * 3
+    m = next(x for x in evaluate(spline_exp.CLAIMS, worse) if x.claim.id == "spline_criterion_matches_gamma")
+    assert m.word == "holds" and m.control.subject_word == "does not hold"
     assert all(st.n == 3 for x in v.values() for st in x.statistics)
     # layer-wise and global are separate statistics
     assert len(v["spline_criterion_beats_random"].statistics) == 2
