@@ -550,12 +550,14 @@ class MaskEarlyBird(_EarlyBird):
 
 
 class L1GammaPenalty(Callback):
-    """Sparsity on BatchNorm scales during the early-bird search: ``gamma -= lr * s * sign(gamma)`` per step.
+    """Sparsity on BatchNorm scales during the early-bird search: ``s * sign(gamma)`` added to gamma's gradient.
 
-    The authors add ``s * sign(gamma)`` to gamma's gradient before the
-    optimizer step (so it also passes through momentum); as a callback this
-    applies the same subgradient after the step, scaled by the current
-    learning rate, without momentum. ``s = 1e-4`` in their code.
+    As the authors do (network slimming's update before the optimizer step):
+    the subgradient of ``s * |gamma|`` joins the loss's gradient after the
+    backward pass, so it passes through momentum (and weight decay) like the
+    rest of the gradient. ``s = 1e-4`` in their code. (Earlier versions of this
+    book applied ``gamma -= lr * s * sign(gamma)`` after the step, without
+    momentum: about ten times weaker under momentum 0.9.)
     """
 
     def __init__(self, strength: float = 1e-4):
@@ -563,11 +565,15 @@ class L1GammaPenalty(Callback):
             raise ValueError(f"parameter 'strength' = {strength!r} is not allowed; expected a number >= 0")
         self.strength = float(strength)
 
-    def on_step_end(self, state):
+    def on_after_backward(self, state):
         with torch.no_grad():
             for m in state.model.modules():
-                if isinstance(m, _BN) and m.weight is not None:
-                    m.weight.sub_(state.lr * self.strength * torch.sign(m.weight))
+                if isinstance(m, _BN) and m.weight is not None and m.weight.requires_grad:
+                    g = self.strength * torch.sign(m.weight)
+                    if m.weight.grad is None:
+                        m.weight.grad = g
+                    else:
+                        m.weight.grad.add_(g)
 
 
 # ---------------------------------------------------------------------------

@@ -115,6 +115,12 @@ class Callback:
     def on_train_start(self, state):  # noqa: D401
         pass
 
+    def on_after_backward(self, state):
+        """After the loss's backward pass, before the optimizer step: a callback may change the gradients
+        (a penalty's subgradient), which then pass through momentum and weight decay as the loss's do.
+        ``state.lr`` is the step's learning rate; ``state.step`` still counts the steps already taken."""
+        pass
+
     def on_step_end(self, state):
         pass
 
@@ -310,6 +316,9 @@ def train(model: nn.Module, data, config: TrainConfig | None = None, *, test_dat
             loss = F.cross_entropy(forward(xb).float(), yb, label_smoothing=config.label_smoothing)
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        state.lr = lr
+        for cb in callbacks:
+            cb.on_after_backward(state)
         opt.step()
         loss_sum += loss.detach().double()
         loss_count += 1

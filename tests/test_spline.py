@@ -231,13 +231,22 @@ def test_flops_dense_and_structured():
     assert spline.training_flops(net, (1, 4, 4), 100, 2) == 3 * dense * 100 * 2
 
 
-def test_l1_penalty_shrinks_gammas():
-    from pruning_utils.train import TrainState
+def test_l1_penalty_goes_through_the_gradient_and_momentum():
+    """The penalty's subgradient joins gamma's gradient before the step (as the authors' updateBN), so under
+    momentum it accumulates like the loss's gradient. On zero inputs every BatchNorm normalises to zero, so the
+    loss gives gamma no gradient at all and only the penalty moves it: after k SGD steps with momentum m, by
+    lr * s * sum_j (1 - m^j) / (1 - m) per sign (5.61 lr s for k = 3, m = 0.9), where a penalty applied after
+    the step without momentum would move it by k lr s."""
+    from pruning_utils.train import TrainConfig, train
     net = _mlp()
     before = net[1].weight.detach().clone()
-    state = TrainState(net, None, None, 1, 1, lr=0.5)
-    spline.L1GammaPenalty(0.1).on_step_end(state)
-    assert torch.allclose(net[1].weight.detach(), before - 0.05 * torch.sign(before))
+    cfg = TrainConfig(epochs=1, batch_size=64, lr=0.1, momentum=0.9, weight_decay=0.0, schedule="constant",
+                      eval_every=0)
+    train(net, (torch.zeros(192, 1, 4, 4), torch.randint(0, 3, (192,))), cfg, callbacks=[spline.L1GammaPenalty(0.5)])
+    factor = sum((1 - 0.9 ** j) / (1 - 0.9) for j in (1, 2, 3))
+    assert torch.allclose(before - net[1].weight.detach(), 0.1 * 0.5 * factor * torch.sign(before), atol=1e-5)
+    with pytest.raises(ValueError, match="strength"):
+        spline.L1GammaPenalty(-1.0)
 
 
 # ---------------------------------------------------------------------------
@@ -254,6 +263,13 @@ def test_tiny_experiment_run_and_claims():
     assert len(s["spline_distance"]) == 6 and s["spline_distance"][:3] == [None] * 3
     assert set(s["criteria"]) == {f"{c}/{sc}" for c in spline_exp.CRITERIA for sc in spline_exp.SCOPES}
     assert s["flops"]["early_bird_training"] < s["flops"]["train_prune_retrain"]
+    f = s["flops"]
+    # the detector is charged: one dense forward pass per canvas image and epoch up to the early bird
+    canvas_images = kw.get("canvas_size", spline_exp.SCHEMA["canvas_size"].default) ** 2
+    assert f["detector"] == f["dense_forward"] * canvas_images * s["spline_eb_epoch"]
+    assert f["early_bird_training"] == f["early_bird_search"] + f["detector"] + f["early_bird_ticket_training"]
+    # the control tickets: as many as asked for, each an accuracy
+    assert len(s["tickets"]["random_same_widths"]["test_accuracy"]) == kw.get("random_tickets", 2)
     verdicts = evaluate(spline_exp.CLAIMS, a)
     assert len(verdicts) == len(spline_exp.CLAIMS)
     # one seed: every statistic has one value per seed, and no verdict on one seed is robust
@@ -270,7 +286,8 @@ def _fake_result(eb_epochs, spline_acc, other_acc, epochs=30):
                               "finetuned": [spline_acc[i] if c == "spline" else other_acc[i]] * 3}
                 for c in spline_exp.CRITERIA for sc in spline_exp.SCOPES}
         seeds.append({"spline_eb_epoch": e, "mask_eb_epoch": 8,
-                      "tickets": {"early_bird": {"test_accuracy": 0.94 + 0.001 * i}, "full": {"test_accuracy": 0.94}},
+                      "tickets": {"early_bird": {"test_accuracy": 0.94 + 0.001 * i}, "full": {"test_accuracy": 0.94},
+                                  "random_same_widths": {"test_accuracy": [0.90 + 0.001 * i, 0.89]}},
                       "flops": {"train_prune_retrain": 3.0 + 0.01 * i, "early_bird_training": 1.0,
                                 "dense_training": 2.0},
                       "criteria": crit})
@@ -283,7 +300,7 @@ def test_claims_are_decided_per_seed():
     # here random channels are exactly as good as gamma's, so matching gamma cannot tell the criterion from them
     assert {k: x.word for k, x in v.items()} == {
         "spline_early_bird_found_early": "holds, no control", "early_bird_ticket_matches_full_ticket":
-        "holds, no control", "early_bird_saves_training_flops": "holds", "spline_criterion_matches_gamma":
+        "holds", "early_bird_saves_training_flops": "holds", "spline_criterion_matches_gamma":
         "not discriminating", "spline_criterion_beats_random": "holds"}
     # with random channels ten points below gamma's, its control fails and the claim holds
     worse = _fake_result([4, 5, 5], [0.95, 0.951, 0.952], [0.90, 0.902, 0.901])
