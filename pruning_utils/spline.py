@@ -407,22 +407,33 @@ def spline_scores(model: nn.Module, normalise: bool = True) -> dict:
     return out
 
 
-def keep_from_scores(scores: dict, ratio: float, scope: str = "global") -> dict:
+def keep_from_scores(scores: dict, ratio: float, scope: str = "global", count: str = "round") -> dict:
     """Keep-vectors removing the fraction ``ratio`` of channels with the lowest scores.
 
-    ``scope="layerwise"``: ``round(ratio * c)`` channels of every group, but at
-    least one kept; ``"global"``: ``round(ratio * total)`` lowest over all groups
+    ``scope="layerwise"``: ``n(ratio, c)`` channels of every group, but at
+    least one kept; ``"global"``: ``n(ratio, total)`` lowest over all groups
     together (one threshold, as network slimming), never emptying a group (its
     highest-scoring channel is kept). Ties: the earlier channel goes first.
+    ``count``: ``"round"`` removes ``n = round(ratio * c)`` (this book's
+    tickets and criteria); ``"authors"`` removes ``n = int(ratio * c) + 1``, as
+    network slimming's and the early-bird papers' code do (the threshold is the
+    score at sorted index ``int(c * ratio)``, and every channel at or below it
+    goes): one channel more than ``round`` whenever ``ratio * c`` is a whole number.
     """
     if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real) or not (0.0 <= ratio < 1.0):
         raise ValueError(f"parameter 'ratio' = {ratio!r} is not allowed; expected a number with 0 <= ratio < 1")
     if scope not in ("global", "layerwise"):
         raise ValueError(f"parameter 'scope' = {scope!r} is not allowed; expected 'global' or 'layerwise'")
+    if count not in ("round", "authors"):
+        raise ValueError(f"parameter 'count' = {count!r} is not allowed; expected 'round' or 'authors'")
+
+    def n_removed(c):
+        return int(round(ratio * c)) if count == "round" else int(ratio * c) + 1
+
     keep = {}
     if scope == "layerwise":
         for n, s in scores.items():
-            k = min(int(round(ratio * s.numel())), s.numel() - 1)
+            k = min(n_removed(s.numel()), s.numel() - 1)
             order = torch.sort(s.double(), stable=True).indices
             kv = torch.ones(s.numel(), dtype=torch.bool)
             kv[order[:k]] = False
@@ -437,7 +448,7 @@ def keep_from_scores(scores: dict, ratio: float, scope: str = "global") -> dict:
         c = scores[n].numel()
         protect[start + int(torch.argmax(scores[n].double()))] = True
         start += c
-    k = min(int(round(ratio * flat.numel())), int((~protect).sum()))
+    k = min(n_removed(flat.numel()), int((~protect).sum()))
     work = torch.where(protect, torch.full_like(flat, math.inf), flat)
     order = torch.sort(work, stable=True).indices
     kv = torch.ones_like(flat, dtype=torch.bool)
@@ -520,10 +531,12 @@ class MaskEarlyBird(_EarlyBird):
     ``queue`` masks; the statistic is the largest distance (fraction of
     differing entries) between the newest mask and the others, and the early
     bird is the first epoch where it is at most ``threshold`` with the queue
-    full (authors: 5 masks, 0.1).
+    full (authors: 5 masks, 0.1). ``count`` is :func:`keep_from_scores`'s:
+    ``"authors"`` (the default) removes ``int(ratio * total) + 1`` channels as
+    their code does, ``"round"`` the book's ``round(ratio * total)``.
     """
 
-    def __init__(self, ratio: float = 0.5, queue: int = 5, threshold: float = 0.1):
+    def __init__(self, ratio: float = 0.5, queue: int = 5, threshold: float = 0.1, count: str = "authors"):
         super().__init__()
         if isinstance(queue, bool) or not isinstance(queue, int) or queue < 2:
             raise ValueError(f"parameter 'queue' = {queue!r} is not allowed; expected an integer >= 2")
@@ -531,11 +544,13 @@ class MaskEarlyBird(_EarlyBird):
             raise ValueError(f"parameter 'threshold' = {threshold!r} is not allowed; expected 0 <= threshold <= 1")
         if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real) or not (0 <= ratio < 1):
             raise ValueError(f"parameter 'ratio' = {ratio!r} is not allowed; expected a number with 0 <= ratio < 1")
-        self.ratio, self.threshold = ratio, float(threshold)
+        if count not in ("round", "authors"):
+            raise ValueError(f"parameter 'count' = {count!r} is not allowed; expected 'round' or 'authors'")
+        self.ratio, self.threshold, self.count = ratio, float(threshold), count
         self.masks = deque(maxlen=queue)
 
     def mask(self, model) -> torch.Tensor:
-        keep = keep_from_scores(slimming_scores(model), self.ratio, "global")
+        keep = keep_from_scores(slimming_scores(model), self.ratio, "global", count=self.count)
         return torch.cat([keep[n] for n in keep])
 
     def _statistic(self, model):

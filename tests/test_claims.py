@@ -40,8 +40,8 @@ KNOWN_UNCONTROLLED = {
                         "the chaotic side and nearer-ordered points are not run: issue 21"),
     "topology": ({"accuracy_past_bound", "mst_imp_no_accuracy_gain"},
                  "rounds before the bound and a test of power for a claim of no effect: issue 21"),
-    "lenses": ({"late_kmp_equals_gmp", "pai_shuffle_mlp", "pai_shuffle_conv", "early_bird_channels_settle"},
-               "GMP before the window, your own method through the lenses and one dataset for both nets: issue 20"),
+    "lenses": ({"pai_shuffle_mlp", "pai_shuffle_conv", "early_bird_channels_settle"},
+               "informative-input shuffling, Su et al.'s checks and one dataset for both nets: issue 20"),
     "bounds": ({"gap_decreases_with_width"},
                "no null for a trend with width is computed yet; the bound's own trend is the candidate"),
 }

@@ -36,7 +36,9 @@ def test_every_method_masks_at_the_matched_sparsities(tiny):
         # every pair once, each Jaccard and chance in [0, 1]; a mask with itself is not listed
         n = len(row["methods"])
         for s in row["sparsities"]:
-            assert len(row["jaccard"][str(s)]) == n * (n - 1) // 2 == len(row["chance"][str(s)])
+            # plus one more pair: GMP of the trained weights against GMP at the late window's first step
+            assert len(row["jaccard"][str(s)]) == n * (n - 1) // 2 + 1 == len(row["chance"][str(s)])
+            assert "gmp|gmp_window_start" in row["jaccard"][str(s)]
             assert all(0.0 <= v <= 1.0 for v in row["jaccard"][str(s)].values())
     # MST-preserving IMP runs at both sparsities (both below this net's prunability bound); that it keeps the
     # tree is tested in tests/test_topology*.py

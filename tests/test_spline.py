@@ -376,3 +376,20 @@ def test_channel_groups_of_a_conv_net_with_batchnorm_and_a_flattening_head():
         ref.features[4].weight[2] = 0.0
         ref.features[4].bias[2] = 0.0
     assert torch.allclose(pruned(x), ref(x), atol=1e-6)
+
+
+def test_keep_from_scores_counts_as_the_book_or_as_the_authors():
+    """round(ratio * c) channels removed (the book's tickets), or int(ratio * c) + 1 as network slimming's
+    threshold index removes them (the original early-bird detector's default here)."""
+    scores = {"a": torch.arange(10, dtype=torch.float64), "b": torch.arange(10, 20, dtype=torch.float64)}
+    book = spline.keep_from_scores(scores, 0.25, "global")
+    authors = spline.keep_from_scores(scores, 0.25, "global", count="authors")
+    assert sum(int((~k).sum()) for k in book.values()) == 5            # round(0.25 * 20)
+    assert sum(int((~k).sum()) for k in authors.values()) == 6         # int(0.25 * 20) + 1
+    lw = spline.keep_from_scores(scores, 0.5, "layerwise", count="authors")
+    assert [int((~k).sum()) for k in lw.values()] == [6, 6]
+    with pytest.raises(ValueError, match="count"):
+        spline.keep_from_scores(scores, 0.5, "global", count="floor")
+    assert spline.MaskEarlyBird().count == "authors"
+    with pytest.raises(ValueError, match="count"):
+        spline.MaskEarlyBird(count="nearest")

@@ -27,7 +27,11 @@ For each seed:
 4. **Channel criteria.** On the fully trained network: channels removed at
    each of ``ratios``, layer-wise and global, by the spline criterion (this
    book's), ``|gamma|``, the L1 norm of the channel's weights and at random;
-   test accuracy right after pruning and after ``finetune_epochs``.
+   test accuracy right after pruning and after ``finetune_epochs``. For the
+   global ranking every criterion's scores are divided by their layer's
+   median, as the spline criterion's are (raw ``|gamma|`` ranked globally can
+   empty a layer at high ratios; the tickets keep network slimming's raw
+   ranking).
 
 ``CLAIMS`` turn the result into verdicts.
 """
@@ -111,13 +115,23 @@ def _probe(test_data, n, device):
     return canvas(x[i0].float(), x[i1].float(), n).to(device)
 
 
+def _per_layer_median(scores):
+    """Each layer's scores divided by their median: the normalisation the spline criterion uses, so that the
+    global comparison ranks every criterion the same way (layer-wise pruning is unaffected)."""
+    out = {}
+    for n, v in scores.items():
+        med = float(v.double().median())
+        out[n] = v.double() / (med if med > 0 else 1.0)
+    return out
+
+
 def _scores(criterion, model, seed):
     if criterion == "spline":
         return spline_scores(model)
     if criterion == "gamma":
-        return slimming_scores(model)
+        return _per_layer_median(slimming_scores(model))
     if criterion == "l1":
-        return channel_l1_scores(model)
+        return _per_layer_median(channel_l1_scores(model))
     g = torch.Generator().manual_seed(seed)
     return {n: torch.rand(s.shape, generator=g) for n, s in slimming_scores(model).items()}
 
