@@ -218,8 +218,14 @@ def test_gordon_and_blind_bounds():
     assert (g > B.gordon_gap_bound(16, 16, "random", 0.5, 0.05)).double().mean() <= 0.05
     with pytest.raises(ValueError, match="method"):
         B.gordon_gap_bound(16, 16, "magnitude", 0.5, 0.05)
-    # blind bound on one layer: ||W|| + ||W~||, at least Gordon's bound on the unpruned weights
-    assert B.blind_gap_bound((16, 16), "random", 0.5, 0.05) > B.operator_norm_bound(16, 16, 0.5 ** 0.5 * 0.5, 0.05)
+    # blind bound on one layer: Gordon's bounds on ||W|| and on ||W~|| at delta / 2 each, added
+    sc = math.sqrt(2 / 16)
+    w = B.operator_norm_bound(16, 16, sc, 0.025)
+    assert B.blind_gap_bound((16, 16), "random", 0.5, 0.05) == pytest.approx(2 * w)
+    assert B.blind_gap_bound((16, 16), "random_rescaled", 0.75, 0.05) == pytest.approx(
+        w + B.operator_norm_bound(16, 16, sc, 0.025, a_max=4.0))
+    assert B.blind_gap_bound((16, 16), "magnitude", 0.5, 0.05) == pytest.approx(
+        2 * w + B.magnitude_threshold(sc, 0.5) * 16)
 
 
 def test_exceedance_allowance_is_the_binomial_critical_count():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+
 from ..data import dataset_info, load_dataset
 from ..params import Bool, Choice, Str
 from ..train import resolve_device
 
-__all__ = ["RUNTIME_SCHEMA", "load_data", "first_below"]
+__all__ = ["RUNTIME_SCHEMA", "load_data", "first_below", "swap_seeds"]
 
 # Parameters that say where and how to run, not what to compute.
 RUNTIME_SCHEMA = {
@@ -33,3 +35,16 @@ def first_below(sparsities, accuracies, reference, tolerance_points):
         if a < reference - tolerance_points / 100.0:
             return s
     return None
+
+
+def swap_seeds(result, assign, next_seed: bool):
+    """A control's result: a deep copy of ``result`` where ``assign(record, source)`` has put, into each seed's
+    record of ``result["per_seed"]``, the control's numbers taken from ``source``: the same seed's record, or
+    (``next_seed``) the next seed's (seed i gets seed i + 1's, cyclically), so that a margin must exceed what
+    the baseline gains over itself from a change of seed. ``source`` is the original, untouched record;
+    ``assign`` copies what it takes."""
+    out = copy.deepcopy(result)
+    seeds = result["per_seed"]
+    for i, record in enumerate(out["per_seed"]):
+        assign(record, seeds[(i + 1) % len(seeds) if next_seed else i])
+    return out

@@ -44,7 +44,7 @@ from ..models import build_model
 from ..params import Choice, Float, FloatList, Int, validate
 from ..scores import snip_scores
 from ..train import Callback, TrainConfig, evaluate, train
-from .common import RUNTIME_SCHEMA, load_data
+from .common import RUNTIME_SCHEMA, load_data, swap_seeds
 
 SCHEMA = {
     "dataset": Choice("mnist5k", ("mnist5k", "digits", "mnist", "fashion-mnist", "cifar10")),
@@ -303,23 +303,18 @@ def _late_random_walk(r):
     """The result with the last window's KMP/GMP overlap replaced by the same overlap on the random-walk null
     (started at the window's first snapshot, with its per-coordinate increment statistics, no dynamics): KMP of
     the walk against GMP of the walk's last snapshot."""
-    out = copy.deepcopy(r)
-    for s in out["per_seed"]:
-        w = s["windows"][-1]
-        w["kmp_gmp_kept_overlap"] = w["random_walk_kmp_gmp_kept_overlap"]
-    return out
+    def assign(s, src):
+        s["windows"][-1]["kmp_gmp_kept_overlap"] = list(src["windows"][-1]["random_walk_kmp_gmp_kept_overlap"])
+    return swap_seeds(r, assign, next_seed=False)
 
 
 def _another_seed(r, other):
-    """The result with KMP's predictions replaced by ``other``'s of the next seed (seed i gets seed i + 1's,
-    cyclically): ``other`` compared with itself across seeds, so a margin that seed noise clears passes."""
-    out = copy.deepcopy(r)
-    n = len(r["per_seed"])
-    for i, s in enumerate(out["per_seed"]):
-        nxt = r["per_seed"][(i + 1) % n]
-        for w, wn in zip(s["windows"], nxt["windows"]):
+    """The result with KMP's predictions replaced by ``other``'s of the next seed: ``other`` compared with
+    itself across seeds, so a margin that seed noise clears passes."""
+    def assign(s, src):
+        for w, wn in zip(s["windows"], src["windows"]):
             w["prediction"]["kmp"] = copy.deepcopy(wn["prediction"][other])
-    return out
+    return swap_seeds(r, assign, next_seed=True)
 
 
 def _seed_control(other, label):

@@ -57,7 +57,7 @@ from ..store import ResultStore
 from ..scores import (class_balanced_batch, grasp_scores, magnitude_scores, random_scores, snip_scores,
                       synflow_masks)
 from ..train import TrainConfig, train
-from .common import RUNTIME_SCHEMA, load_data
+from .common import RUNTIME_SCHEMA, load_data, swap_seeds
 
 SCHEMA = {
     "dataset": Choice("mnist5k", ("mnist5k", "digits", "mnist", "fashion-mnist")),
@@ -356,26 +356,21 @@ def _cifar(p, device):
 def _swap_seeds(r, path_to, path_from, next_seed):
     """The result with each seed's entry at ``path_to`` (keys into its per-seed record) replaced by the entry at
     ``path_from`` of the same seed or (``next_seed``) of the next one (seed i gets seed i + 1's, cyclically)."""
-    out = copy.deepcopy(r)
-    n = len(r["per_seed"])
-    for i, s in enumerate(out["per_seed"]):
-        src = r["per_seed"][(i + 1) % n if next_seed else i]
+    def assign(s, src):
         for k in path_from:
             src = src[k]
-        dst = s
         for k in path_to[:-1]:
-            dst = dst[k]
-        dst[path_to[-1]] = copy.deepcopy(src)
-    return out
+            s = s[k]
+        s[path_to[-1]] = copy.deepcopy(src)
+    return swap_seeds(r, assign, next_seed)
 
 
 def _standard_for_stable(r):
-    out = copy.deepcopy(r)
-    for s in out["per_seed"]:
-        for key in list(s["resnet"]):
+    def assign(s, src):
+        for key in src["resnet"]:
             if key.endswith("/stable"):
-                s["resnet"][key] = copy.deepcopy(s["resnet"][key.replace("/stable", "/standard")])
-    return out
+                s["resnet"][key] = copy.deepcopy(src["resnet"][key.replace("/stable", "/standard")])
+    return swap_seeds(r, assign, next_seed=False)
 
 
 def _eoc_values(r):

@@ -51,7 +51,7 @@ from ..params import Choice, Float, FloatList, Int, validate
 from ..spline import (L1GammaPenalty, MaskEarlyBird, SplineEarlyBird, canvas, channel_l1_scores, channel_masks,
                       forward_flops, keep_from_scores, slimming_scores, spline_scores, training_flops)
 from ..train import Callback, TrainConfig, evaluate, train
-from .common import RUNTIME_SCHEMA, load_data
+from .common import RUNTIME_SCHEMA, load_data, swap_seeds
 
 SCHEMA = {
     "dataset": Choice("mnist5k", ("mnist5k", "digits", "mnist", "fashion-mnist", "cifar10", "cifar100")),
@@ -286,10 +286,9 @@ def _eb_ticket(r):
 
 def _random_tickets(r):
     """The result with the early-bird ticket's accuracy replaced by the mean of the random same-width tickets'."""
-    out = copy.deepcopy(r)
-    for s in out["per_seed"]:
-        s["tickets"]["early_bird"]["test_accuracy"] = float(np.mean(s["tickets"]["random_same_widths"]["test_accuracy"]))
-    return out
+    def assign(s, src):
+        s["tickets"]["early_bird"]["test_accuracy"] = float(np.mean(src["tickets"]["random_same_widths"]["test_accuracy"]))
+    return swap_seeds(r, assign, next_seed=False)
 
 
 def _flops(r):
@@ -331,13 +330,10 @@ def _criterion_stats(r, other, threshold, above):
 def _criterion_swap(r, by, next_seed):
     """The result with the spline criterion's accuracies replaced by ``by``'s, of the same seed or (``next_seed``)
     of the next one (seed i gets seed i + 1's, cyclically)."""
-    out = copy.deepcopy(r)
-    n = len(r["per_seed"])
-    for i, s in enumerate(out["per_seed"]):
-        src = r["per_seed"][(i + 1) % n if next_seed else i]
+    def assign(s, src):
         for scope in SCOPES:
             s["criteria"][f"spline/{scope}"] = copy.deepcopy(src["criteria"][f"{by}/{scope}"])
-    return out
+    return swap_seeds(r, assign, next_seed)
 
 
 def _not_worse_than_gamma(r):

@@ -44,7 +44,7 @@ from ..scores import magnitude_scores
 from ..topology import (isolated_nodes, mst_preserving_scores, prunability_bound, tree_edges_kept, tree_masks,
                         zeroth_order_diagram)
 from ..train import TrainConfig
-from .common import RUNTIME_SCHEMA, first_below, load_data
+from .common import RUNTIME_SCHEMA, first_below, load_data, swap_seeds
 
 SCHEMA = {
     "dataset": Choice("mnist5k", ("mnist5k", "digits", "mnist", "fashion-mnist")),
@@ -257,13 +257,10 @@ def _imp_own_vs_oneshot(r):
 def _oneshot_next_seed(r, keys):
     """The result with IMP's ``keys`` (tree fractions per round) replaced by one-shot pruning's dense-tree
     fractions of the next seed (seed i gets seed i + 1's, cyclically)."""
-    out = copy.deepcopy(r)
-    n = len(r["per_seed"])
-    for i, s in enumerate(out["per_seed"]):
-        nxt = r["per_seed"][(i + 1) % n]["imp"]
-        for key, src in keys.items():
-            s["imp"][key] = copy.deepcopy(nxt[src])
-    return out
+    def assign(s, src):
+        for key, frm in keys.items():
+            s["imp"][key] = copy.deepcopy(src["imp"][frm])
+    return swap_seeds(r, assign, next_seed=True)
 
 
 def _oneshot_control(keys):
