@@ -295,6 +295,14 @@ class Claim:
         tail = f" (control: {self.control.name})" if self.control is not None else " (no control yet)"
         return f"[{word}] {self.statement}{tail}"
 
+    @property
+    def kind_text(self) -> str:
+        """``check``, ``evidence; control: <name>`` or ``evidence; no control yet``: the kind as the claims table
+        and the scorecard print it."""
+        if self.kind == "check":
+            return "check"
+        return f"evidence; control: {self.control.name}" if self.control is not None else "evidence; no control yet"
+
     def swapped(self, result: Mapping[str, Any]) -> Mapping[str, Any]:
         """``control.swap(result)``: the result with the subject replaced by the control."""
         if self.control is None:

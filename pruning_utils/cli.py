@@ -77,9 +77,7 @@ def claims_table(results_dir="results", run_missing=False, run_root="runs", devi
         if chapter != current:
             lines.append(f"{chapter}:")
             current = chapter
-        kind = "check" if claim.kind == "check" else (
-            f"evidence, control: {claim.control.name}" if claim.control is not None else "evidence, no control yet")
-        lines.append(f"  {claim.id} [{claim.paper}; {kind}]: {claim.statement}")
+        lines.append(f"  {claim.id} [{claim.paper}; {claim.kind_text}]: {claim.statement}")
         if not row["verdicts"]:
             lines.append(f"      no stored result: python -m pruning_utils reproduce {chapter} (or claims --run)")
         for prof, v in row["verdicts"].items():

@@ -147,9 +147,7 @@ def test_book_builds_from_committed_outputs(committed_book):
         default = v["default"]["word"] if "default" in v else "no stored result"
         assert f"{c.id} {' '.join(c.statement.split())} " in card, c.id
         assert re.search(re.escape(c.id) + r" .*? " + re.escape(default), card), c.id
-        kind = "check" if c.kind == "check" else (f"evidence; control: {c.control.name}" if c.control is not None
-                                                  else "evidence; no control yet")
-        assert f"{' '.join(c.statement.split())} {kind} " in card, c.id
+        assert f"{' '.join(c.statement.split())} {c.kind_text} " in card, c.id
     # the headline counts evidence against its control and checks apart
     h = headline(rows)
     assert f"{h['evidence']['holds']} hold against their control" in card

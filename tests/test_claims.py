@@ -330,6 +330,9 @@ def test_claims_table_lists_every_claim_and_stored_verdicts(tmp_path):
     for _, c in all_claims():
         assert c.statement in text
     assert text.count("no stored result:") == len(all_claims())
+    for _, c in all_claims():   # each claim's kind beside its paper
+        assert f"[{c.paper}; {c.kind_text}]: {c.statement}" in text
+    assert {c.kind_text.split(";")[0] for _, c in all_claims()} == {"check", "evidence"}
     assert text.rstrip().endswith(f"no stored result {len(all_claims())}")   # the headline counts them
     # a result stored by `reproduce` is evaluated, claim by claim
     tiny = dict(dataset="digits", epochs=2, rounds=3, prune_fraction=0.5, seeds=1, batch_size=64,

@@ -57,10 +57,7 @@ class ClaimsScorecard(SphinxDirective):
                 c, v = r["claim"], r["verdicts"]
                 default = v["default"]["word"] if "default" in v else "no stored result"
                 paper_scale = "; ".join(f"{p}: {x['word']} ({x['device']})" for p, x in v.items() if p != "default")
-                kind = "check" if c.kind == "check" else (
-                    f"evidence; control: {_cell(c.control.name)}" if c.control is not None
-                    else "evidence; no control yet")
-                lines += [f"   * - ``{c.id}``", f"     - {_cell(c.statement)}", f"     - {kind}",
+                lines += [f"   * - ``{c.id}``", f"     - {_cell(c.statement)}", f"     - {_cell(c.kind_text)}",
                           f"     - :doc:`{_short(NOTEBOOKS[r['chapter']])} </chapters/{NOTEBOOKS[r['chapter']]}>`",
                           f"     - {default}",
                           f"     - {paper_scale or 'not run yet'}"]
