@@ -6,7 +6,9 @@
 ``download`` fetches a torchvision dataset; ``list`` shows chapters, profiles
 and parameters; ``claims`` lists every claim of the book with its verdict on
 each stored result (``--run`` first runs a chapter's default profile where
-no result is stored).
+no result is stored); ``lenses --scores module:function`` runs your own
+pruning score through chapter 06's pipeline beside every method of the book
+and prints the comparison.
 """
 
 from __future__ import annotations
@@ -114,6 +116,15 @@ def main(argv=None) -> int:
     c.add_argument("--run", action="store_true", help="run a chapter's default profile where none is stored")
     c.add_argument("--runs", default="runs", help="checkpoint folder (default: runs)")
     c.add_argument("--device", default=None, help="auto, cpu or cuda (with --run)")
+    ln = sub.add_parser("lenses", help="your own pruning score through chapter 06's pipeline, beside the book's")
+    ln.add_argument("--scores", required=True, metavar="MODULE:FUNCTION",
+                    help="a function scores_fn(ctx) -> {layer name: tensor} (see lenses.compare)")
+    ln.add_argument("--name", default=None, help="the method's name in the tables (default: the function's)")
+    ln.add_argument("--profile", default="default")
+    ln.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one parameter")
+    ln.add_argument("--device", default=None, help="auto, cpu or cuda")
+    ln.add_argument("--out", default=None, help="also write the result (JSON, with provenance) to this file")
+    ln.add_argument("--figure", default=None, help="also save the comparison figure to this file")
     args = ap.parse_args(argv)
 
     try:
@@ -126,6 +137,26 @@ def main(argv=None) -> int:
             for train in (True, False):
                 x, _ = load_dataset(args.dataset, train=train, root=args.root, download=True)
                 print(f"{args.dataset} {'train' if train else 'test'}: {tuple(x.shape)}")
+        elif args.command == "lenses":
+            from .experiments import lenses
+            fn = lenses.load_scores_fn(args.scores)
+            if args.profile not in lenses.PROFILES:
+                raise ValueError(f"profile {args.profile!r} is not defined for lenses; expected one of "
+                                 f"{', '.join(lenses.PROFILES)}")
+            params = {**lenses.PROFILES[args.profile], **_parse_set(args.set)}
+            if args.device is not None:
+                params["device"] = args.device
+            name = args.name or args.scores.split(":")[1]
+            t0 = time.perf_counter()
+            result = lenses.compare(fn, name, **params)
+            print(lenses.compare_table(result, name))
+            if args.out:
+                p = validate(params, lenses.SCHEMA)
+                write_result(Path(args.out), result, provenance(p, result["device"], time.perf_counter() - t0))
+                print(f"wrote {args.out}")
+            if args.figure:
+                lenses.compare_figure(result, name).savefig(args.figure, dpi=120)
+                print(f"wrote {args.figure}")
         elif args.command == "claims":
             print(claims_table(args.results, args.run, args.runs, args.device))
         else:

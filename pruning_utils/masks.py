@@ -23,7 +23,8 @@ from torch.nn.utils import prune
 from .models import prunable_layers
 
 __all__ = ["masks_from_scores", "apply_masks", "get_masks", "sparsity_report",
-           "remove_masks", "effective_weights", "mask_overlap", "kept_overlap", "jaccard", "jaccard_chance", "collapse_report",
+           "remove_masks", "effective_weights", "mask_overlap", "kept_overlap", "jaccard", "jaccard_chance", "jaccard_max",
+           "collapse_report",
            "check_sparsity", "dense_state_dict"]
 
 SCOPES = ("global", "layerwise")
@@ -328,6 +329,24 @@ def jaccard_chance(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor])
     both = sum(int(a[n].bool().sum()) * int(b[n].bool().sum()) / a[n].numel() for n in a)
     either = ka + kb - both
     return both / either if either > 0 else 1.0
+
+
+def jaccard_max(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> float:
+    """The largest Jaccard index two masks with these per-layer counts can have.
+
+    In each layer the overlap is at most ``min(k_l, m_l)`` and the union at
+    least ``max(k_l, m_l)``, both reached at once when the smaller kept set
+    lies inside the larger, so the best index is
+    ``sum_l min(k_l, m_l) / sum_l max(k_l, m_l)``: 1 only where the two masks
+    keep the same number in every layer. An excess over chance measured as
+    ``(J - chance) / (1 - chance)`` can reach 1 only then; against
+    ``(J - chance) / (best - chance)`` it is measured against what the counts
+    allow (1 when both keep nothing).
+    """
+    _pair(a, b)
+    lo = sum(min(int(a[n].bool().sum()), int(b[n].bool().sum())) for n in a)
+    hi = sum(max(int(a[n].bool().sum()), int(b[n].bool().sum())) for n in a)
+    return lo / hi if hi else 1.0
 
 
 def dense_state_dict(model: nn.Module) -> dict:

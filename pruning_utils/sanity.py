@@ -33,10 +33,14 @@ from .imp import train_pruned
 from .masks import _check_scores
 from .train import TrainConfig
 
-__all__ = ["CHECKS", "shuffle_within_layers", "invert_masks", "sanity_checks"]
+__all__ = ["CHECKS", "EXTRA_CHECKS", "shuffle_within_layers", "invert_masks", "sanity_checks", "informative_inputs",
+           "input_groups", "random_labels", "random_pixels", "smart_ratio_masks"]
 
-#: The variants :func:`sanity_checks` can train, in its default order.
+#: The variants :func:`sanity_checks` trains by default, in this order.
 CHECKS = ("original", "shuffle", "reinit", "invert")
+#: Variants it trains only when asked: ``"shuffle_informative"`` (a shuffle within groups, see
+#: :func:`input_groups`).
+EXTRA_CHECKS = ("shuffle_informative",)
 
 _SEED_MIX = 1_000_003  # seed and layer index -> one generator seed per layer
 
@@ -57,7 +61,7 @@ def _check_seed(seed) -> int:
     return int(seed)
 
 
-def shuffle_within_layers(masks: Mapping[str, torch.Tensor], seed: int) -> dict:
+def shuffle_within_layers(masks: Mapping[str, torch.Tensor], seed: int, groups: Mapping | None = None) -> dict:
     """Randomly permute each layer's mask entries within that layer.
 
     Every layer is flattened, permuted by a uniformly random permutation and
@@ -75,6 +79,13 @@ def shuffle_within_layers(masks: Mapping[str, torch.Tensor], seed: int) -> dict:
         ``{name: bool tensor}``, ``True`` = kept.
     seed : int
         Integer ``>= 0``.
+    groups : dict, optional
+        ``{name: integer tensor of that mask's shape}``: in a layer named here,
+        entries are permuted only among entries of the same group (each group
+        keeps its count), e.g. a first layer's weights that read pixels which
+        vary in the data among themselves, and those that read constant pixels
+        among themselves (:func:`input_groups`). Layers not named are shuffled
+        whole, exactly as without ``groups``.
 
     Returns
     -------
@@ -83,11 +94,154 @@ def shuffle_within_layers(masks: Mapping[str, torch.Tensor], seed: int) -> dict:
     """
     _check_masks(masks)
     seed = _check_seed(seed)
+    groups = {} if groups is None else groups
+    if not isinstance(groups, Mapping):
+        raise ValueError(f"parameter 'groups' = {type(groups).__name__} is not allowed; expected a dict "
+                         f"{{layer name: integer tensor of the mask's shape}} or None")
+    for name, gr in groups.items():
+        if name not in masks:
+            raise ValueError(f"parameter 'groups' names layer {name!r}, which 'masks' lacks; expected names from "
+                             f"{', '.join(map(repr, masks))}")
+        if not torch.is_tensor(gr) or gr.is_floating_point() or gr.dtype == torch.bool \
+                or tuple(gr.shape) != tuple(masks[name].shape):
+            raise ValueError(f"parameter 'groups'[{name!r}] is not allowed; expected an integer tensor of shape "
+                             f"{tuple(masks[name].shape)}")
     out = {}
     for i, (name, m) in enumerate(masks.items()):
         g = torch.Generator().manual_seed((seed * _SEED_MIX + i) % (2 ** 63))
-        perm = torch.randperm(m.numel(), generator=g).to(m.device)
-        out[name] = m.reshape(-1)[perm].reshape(m.shape)
+        if name not in groups:
+            perm = torch.randperm(m.numel(), generator=g).to(m.device)
+            out[name] = m.reshape(-1)[perm].reshape(m.shape)
+            continue
+        flat, gid = m.reshape(-1).cpu(), groups[name].reshape(-1).cpu()
+        new = flat.clone()
+        for v in torch.unique(gid):
+            idx = torch.nonzero(gid == v).reshape(-1)
+            new[idx] = flat[idx[torch.randperm(idx.numel(), generator=g)]]
+        out[name] = new.reshape(m.shape).to(m.device)
+    return out
+
+
+def informative_inputs(x: torch.Tensor, min_fraction: float = 0.05) -> torch.Tensor:
+    """Which input features carry information about the examples ``x`` (first axis: examples): a bool tensor
+    of one example's size, flattened, ``True`` where the feature differs from its most common value in more
+    than ``min_fraction`` of the examples (``0``: wherever it varies at all).
+
+    On MNIST-like images most border pixels are background in (nearly) every image: of mnist5k's 784 pixels,
+    127 never change, and 396 are off the background in more than 5% of the training images. A weight that reads
+    a pixel which barely changes acts as little more than a bias, and a shuffle that moves kept weights onto such
+    pixels wastes them.
+    """
+    if not torch.is_tensor(x) or x.ndim < 2 or x.shape[0] < 2:
+        raise ValueError(f"parameter 'x' is not allowed; expected a tensor of at least two examples "
+                         f"(first axis), got {tuple(x.shape) if torch.is_tensor(x) else type(x).__name__}")
+    if isinstance(min_fraction, bool) or not isinstance(min_fraction, (int, float)) or not 0 <= min_fraction < 1:
+        raise ValueError(f"parameter 'min_fraction' = {min_fraction!r} is not allowed; expected a number in [0, 1)")
+    f = x.reshape(x.shape[0], -1).cpu()
+    mode = torch.mode(f, dim=0).values
+    return (f != mode).double().mean(0) > min_fraction
+
+
+def input_groups(masks: Mapping[str, torch.Tensor], layer: str, inputs: torch.Tensor) -> dict:
+    """Groups for :func:`shuffle_within_layers`: in ``layer`` (a fully connected layer of shape
+    ``(outputs, inputs)``), group 1 for the weights that read an input where ``inputs`` is ``True`` (e.g.
+    :func:`informative_inputs`), group 0 for the rest. ``{layer: integer tensor of the mask's shape}``."""
+    _check_masks(masks)
+    if layer not in masks:
+        raise ValueError(f"parameter 'layer' = {layer!r} is not allowed; expected one of {', '.join(map(repr, masks))}")
+    m = masks[layer]
+    if m.ndim != 2 or not torch.is_tensor(inputs) or inputs.dtype != torch.bool or inputs.numel() != m.shape[1]:
+        raise ValueError(f"parameter 'inputs' is not allowed; expected a bool tensor of {m.shape[1] if m.ndim == 2 else '?'} "
+                         f"entries, one per input of the fully connected layer {layer!r} (shape {tuple(m.shape)})")
+    return {layer: inputs.reshape(1, -1).expand(m.shape[0], -1).long().to(m.device).contiguous()}
+
+
+def random_labels(y: torch.Tensor, seed: int, classes: int | None = None) -> torch.Tensor:
+    """Labels drawn uniformly from ``classes`` (default ``y.max() + 1``), one per entry of ``y``: Su et al.'s
+    (NeurIPS 2020) first check on the data a pruning-at-initialisation method scores with."""
+    seed = _check_seed(seed)
+    if not torch.is_tensor(y) or y.ndim != 1 or y.numel() == 0:
+        raise ValueError("parameter 'y' is not allowed; expected a non-empty 1-d tensor of labels")
+    classes = int(y.max()) + 1 if classes is None else classes
+    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
+        raise ValueError(f"parameter 'classes' = {classes!r} is not allowed; expected an integer >= 2")
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, classes, (y.numel(),), generator=g).to(y.device, y.dtype)
+
+
+def random_pixels(x: torch.Tensor, seed: int) -> torch.Tensor:
+    """Each example's entries permuted by a permutation of its own (Zhang et al.'s "random pixels", ICLR 2017):
+    Su et al.'s second check. Every example keeps its values, not their places."""
+    seed = _check_seed(seed)
+    if not torch.is_tensor(x) or x.ndim < 2:
+        raise ValueError("parameter 'x' is not allowed; expected a tensor of examples (first axis)")
+    g = torch.Generator().manual_seed(seed)
+    flat = x.reshape(x.shape[0], -1)
+    perm = torch.argsort(torch.rand(flat.shape, generator=g), dim=1).to(x.device)
+    return torch.gather(flat, 1, perm).reshape(x.shape)
+
+
+def smart_ratio_masks(like: Mapping[str, torch.Tensor], sparsity: float, seed: int, last_keep: float = 0.3) -> dict:
+    """Su et al.'s random tickets with "smart ratios" (NeurIPS 2020): random positions, per-layer keep
+    fractions set by depth.
+
+    With the prunable layers ``l = 1..L`` in order, the last layer (the classifier) keeps ``last_keep`` of its
+    weights (Su et al.'s 30% for a VGG's linear layers), or half the budget where that would take more; every
+    other layer keeps a fraction proportional to ``((L - l + 1)^2 + (L - l + 1)) / l^2`` (a quadratic decay with
+    depth, their rule for a VGG's convolutions), scaled so that ``round((1 - sparsity) * total)`` entries are
+    kept in all, and capped at the whole layer, what a capped layer cannot take going to the others in the same
+    proportions (and the classifier whatever is left when all of them are whole). Positions within each layer
+    are uniformly random. The rule was made for a VGG's thirteen
+    convolutions; on a net of three layers it decays steeply (LeNet-300-100's middle layer keeps about an eighth
+    of the first layer's fraction). ``like``: ``{name: tensor}`` in layer order (masks or weights: only the
+    shapes are read). Returns ``{name: bool tensor}``.
+    """
+    from .masks import check_sparsity
+    sparsity = check_sparsity(sparsity)
+    seed = _check_seed(seed)
+    if isinstance(last_keep, bool) or not isinstance(last_keep, (int, float)) or not 0 < last_keep <= 1:
+        raise ValueError(f"parameter 'last_keep' = {last_keep!r} is not allowed; expected a number in (0, 1]")
+    if not isinstance(like, Mapping) or len(like) < 2 or not all(torch.is_tensor(v) for v in like.values()):
+        raise ValueError("parameter 'like' is not allowed; expected a dict {name: tensor} of at least two layers, "
+                         "in layer order")
+    names = list(like)
+    n = torch.tensor([like[k].numel() for k in names], dtype=torch.float64)
+    L = len(names)
+    depth = torch.arange(1, L + 1, dtype=torch.float64)
+    w = ((L - depth + 1) ** 2 + (L - depth + 1)) / depth ** 2
+    target = round((1.0 - sparsity) * float(n.sum()))
+    frac = torch.ones(L, dtype=torch.float64)
+    frac[-1] = min(float(last_keep), 0.5 * target / float(n[-1]))
+    free = torch.ones(L, dtype=torch.bool)
+    free[-1] = False
+    for _ in range(L):                        # water-filling: cap at 1, share the rest among the uncapped layers
+        budget = target - float((n * frac)[~free].sum())
+        frac[free] = w[free] * budget / float((w * n)[free].sum())
+        over = free & (frac > 1)
+        if not bool(over.any()):
+            break
+        frac[over] = 1.0
+        free &= ~over
+        if not bool(free.any()):
+            break
+    left = target - float((n * frac).sum())
+    if left > 0:                              # every other layer whole: the classifier takes the rest
+        frac[-1] = min(1.0, float(frac[-1]) + left / float(n[-1]))
+    counts = torch.minimum(torch.floor(frac.clamp(min=0) * n), n).long()
+    rest = target - int(counts.sum())
+    order = torch.argsort(-(frac * n - counts), stable=True)     # largest remainders first
+    for i in order.tolist():
+        if rest <= 0:
+            break
+        if counts[i] < n[i]:
+            counts[i] += 1
+            rest -= 1
+    out = {}
+    for i, k in enumerate(names):
+        g = torch.Generator().manual_seed((seed * _SEED_MIX + i) % (2 ** 63))
+        flat = torch.zeros(like[k].numel(), dtype=torch.bool)
+        flat[torch.randperm(flat.numel(), generator=g)[:int(counts[i])]] = True
+        out[k] = flat.reshape(like[k].shape).to(like[k].device)
     return out
 
 
@@ -139,12 +293,12 @@ def invert_masks(scores: Mapping[str, torch.Tensor], masks: Mapping[str, torch.T
 
 
 def _check_checks(checks) -> tuple:
-    allowed = ", ".join(map(repr, CHECKS))
+    allowed = ", ".join(map(repr, CHECKS + EXTRA_CHECKS))
     if isinstance(checks, str) or not isinstance(checks, (tuple, list)) or len(checks) == 0:
         raise ValueError(f"parameter 'checks' = {checks!r} is not allowed; expected a non-empty tuple "
                          f"of names from {allowed}")
     for c in checks:
-        if c not in CHECKS:
+        if c not in CHECKS + EXTRA_CHECKS:
             raise ValueError(f"parameter 'checks' names {c!r}, which is not allowed; expected names "
                              f"from {allowed}")
     if len(set(checks)) != len(checks):
@@ -154,7 +308,8 @@ def _check_checks(checks) -> tuple:
 
 def sanity_checks(model: nn.Module, init_state: dict, masks: Mapping[str, torch.Tensor], train_data,
                   test_data, train_config: TrainConfig, *, scores: Mapping[str, torch.Tensor] | None = None,
-                  reinit_state: dict | None = None, seed: int = 0, checks=CHECKS) -> dict:
+                  reinit_state: dict | None = None, seed: int = 0, checks=CHECKS, groups: Mapping | None = None,
+                  inverted: Mapping[str, torch.Tensor] | None = None) -> dict:
     """Train ``masks`` and its sanity-check variants; compare their accuracies.
 
     Every variant is trained by :func:`pruning_utils.imp.train_pruned` from
@@ -165,7 +320,11 @@ def sanity_checks(model: nn.Module, init_state: dict, masks: Mapping[str, torch.
     * ``"reinit"``: ``masks`` as given, from ``reinit_state``, a fresh draw of
       the same initialisation (e.g. the same architecture built with another
       seed), which re-initialises the kept weights;
-    * ``"invert"``: ``invert_masks(scores, masks)``, from ``init_state``.
+    * ``"invert"``: ``invert_masks(scores, masks)``, from ``init_state``, or
+      ``inverted`` where given (a method whose inversion is not one ranking,
+      such as iterative SynFlow run on inverted scores);
+    * ``"shuffle_informative"`` (only when asked):
+      ``shuffle_within_layers(masks, seed, groups)``, from ``init_state``.
 
     All requested variants are validated (and their masks built) before any
     training starts.
@@ -190,7 +349,11 @@ def sanity_checks(model: nn.Module, init_state: dict, masks: Mapping[str, torch.
     seed : int
         Seed of ``"shuffle"``, integer ``>= 0``.
     checks : tuple of str
-        Which variants to train, names from ``CHECKS``.
+        Which variants to train, names from ``CHECKS`` and ``EXTRA_CHECKS``.
+    groups : dict, optional
+        Groups of ``"shuffle_informative"`` (see :func:`input_groups`).
+    inverted : dict, optional
+        The inverted masks, in place of ``invert_masks(scores, masks)``.
 
     Returns
     -------
@@ -210,7 +373,12 @@ def sanity_checks(model: nn.Module, init_state: dict, masks: Mapping[str, torch.
     if not isinstance(init_state, Mapping):
         raise ValueError(f"parameter 'init_state' = {type(init_state).__name__} is not allowed; "
                          f"expected a state dict in the unpruned layout")
-    if "invert" in checks and scores is None:
+    if "shuffle_informative" in checks and groups is None:
+        raise ValueError("parameter 'groups' = None is not allowed with the 'shuffle_informative' check; expected "
+                         "{layer name: integer tensor} (see input_groups), or leave 'shuffle_informative' out of 'checks'")
+    if inverted is not None:
+        _check_masks(inverted, "inverted")
+    if "invert" in checks and scores is None and inverted is None:
         raise ValueError("parameter 'scores' = None is not allowed with the 'invert' check; expected the "
                          "pruning method's scores {name: tensor}, or leave 'invert' out of 'checks'")
     if "reinit" in checks:
@@ -230,8 +398,10 @@ def sanity_checks(model: nn.Module, init_state: dict, masks: Mapping[str, torch.
             variants[c] = (shuffle_within_layers(masks, seed), init_state)
         elif c == "reinit":
             variants[c] = (dict(masks), reinit_state)
+        elif c == "shuffle_informative":
+            variants[c] = (shuffle_within_layers(masks, seed, groups), init_state)
         else:
-            variants[c] = (invert_masks(scores, masks), init_state)
+            variants[c] = (dict(inverted) if inverted is not None else invert_masks(scores, masks), init_state)
 
     results = {}
     for c, (m, state) in variants.items():

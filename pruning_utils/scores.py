@@ -168,7 +168,7 @@ def synflow_scores(model: nn.Module, input_shape) -> dict:
     return {k: (weights[k] * gr).abs().to(orig[k].dtype).detach() for k, gr in zip(layers, grads)}
 
 
-def synflow_masks(model: nn.Module, input_shape, sparsity: float, rounds: int = 100) -> dict:
+def synflow_masks(model: nn.Module, input_shape, sparsity: float, rounds: int = 100, invert: bool = False) -> dict:
     """SynFlow proper: ``rounds`` rounds of :func:`synflow_scores` and global pruning on a copy, the
     sparsity after round ``k`` being ``1 - (1 - sparsity)^(k / rounds)`` (Tanaka et al.'s exponential schedule).
 
@@ -177,15 +177,21 @@ def synflow_masks(model: nn.Module, input_shape, sparsity: float, rounds: int = 
     (``rounds=1``) removes whole layers, because every layer's scores sum to
     the same ``R`` and a layer with many weights has small scores each.
     ``model`` is not changed. Returns ``{name: bool tensor}``, ``True`` = kept.
+    ``invert=True`` is Frankle et al.'s inversion of an iterative method: every round keeps the weights SynFlow
+    scores *lowest* among those still kept (the same schedule).
     """
     from .masks import apply_masks, check_sparsity, masks_from_scores
     sparsity = check_sparsity(sparsity)
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
         raise ValueError(f"parameter 'rounds' = {rounds!r} is not allowed; expected an integer >= 1")
+    if not isinstance(invert, bool):
+        raise ValueError(f"parameter 'invert' = {invert!r} is not allowed; expected True or False")
     net = _copy(model)
     masks = None
     for k in range(1, rounds + 1):
         scores = synflow_scores(net, input_shape)
+        if invert:
+            scores = {n: -v for n, v in scores.items()}
         masks = masks_from_scores(scores, 1.0 - (1.0 - sparsity) ** (k / rounds), current=masks)
         apply_masks(net, masks)
     return masks

@@ -205,3 +205,13 @@ def test_synflow_masks_iterate_and_avoid_the_one_shot_collapse():
     assert not hasattr(prunable_layers(net)["0.weight"], "weight_mask")      # the model is not changed
     with pytest.raises(ValueError, match="'rounds'"):
         synflow_masks(net, (1, 1, 400), 0.9, rounds=0)
+    # inverted (Frankle et al.): every round keeps the lowest scores; one round is the one-shot ranking reversed
+    inv = synflow_masks(net, (1, 1, 400), 0.97, rounds=1, invert=True)
+    low = masks_from_scores({n: -v for n, v in synflow_scores(net, (1, 1, 400)).items()}, 0.97)
+    assert all(torch.equal(a, b) for a, b in zip(inv.values(), low.values()))
+    inv50 = synflow_masks(net, (1, 1, 400), 0.97, rounds=50, invert=True)
+    assert sum(int(m.sum()) for m in inv50.values()) == sum(int(m.sum()) for m in many.values())
+    assert sum(int((a & b).sum()) for a, b in zip(inv50.values(), many.values())) < \
+        0.2 * sum(int(m.sum()) for m in many.values())
+    with pytest.raises(ValueError, match="'invert'"):
+        synflow_masks(net, (1, 1, 400), 0.9, invert="yes")

@@ -479,3 +479,19 @@ def test_jaccard_and_its_chance_level():
         jaccard(a, {"w": a["w"]})
     with pytest.raises(ValueError, match="shapes"):
         jaccard_chance(a, {"w": a["w"], "v": torch.tensor([True, False, True])})
+
+
+def test_jaccard_max_is_what_the_counts_allow():
+    from pruning_utils.masks import jaccard, jaccard_max
+    a = {"x": torch.tensor([True, True, True, False]), "y": torch.tensor([True, False])}
+    b = {"x": torch.tensor([False, True, False, False]), "y": torch.tensor([True, True])}
+    assert jaccard_max(a, b) == pytest.approx((1 + 1) / (3 + 2))
+    nested = {"x": torch.tensor([True, False, False, False]), "y": torch.tensor([True, False])}
+    bigger = {"x": torch.tensor([True, True, True, False]), "y": torch.tensor([True, True])}
+    assert jaccard(nested, bigger) == jaccard_max(nested, bigger)        # reached when one lies inside the other
+    assert jaccard_max(a, a) == 1.0
+    g = torch.Generator().manual_seed(0)
+    for _ in range(20):
+        u = {"x": torch.rand(50, generator=g) < 0.3, "y": torch.rand(20, generator=g) < 0.7}
+        v = {"x": torch.rand(50, generator=g) < 0.6, "y": torch.rand(20, generator=g) < 0.2}
+        assert jaccard(u, v) <= jaccard_max(u, v) <= 1.0

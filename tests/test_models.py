@@ -10,7 +10,7 @@ from torch import nn
 from pruning_utils.models import MLP, MODELS, PreResNetCifar, build_model, count_parameters, prunable_layers
 
 
-MNIST_LIKE = ("mlp", "lenet300100", "lenet5", "mnistnet", "conv2", "conv4", "conv6", "resnet20")
+MNIST_LIKE = ("mlp", "lenet300100", "lenet5", "mnistnet", "conv2", "conv4", "conv6", "smallconv", "resnet20")
 CIFAR = ("conv2", "conv4", "conv6", "vgg11", "vgg16", "resnet20", "resnet32", "resnet56", "preresnet20",
          "preresnet56", "preresnet110")
 
@@ -222,3 +222,15 @@ def test_conv_nets_with_batchnorm_and_width():
     assert not any(isinstance(m, nn.BatchNorm2d) for m in plain.modules())
     with pytest.raises(ValueError, match="'width'"):
         build_model("conv4", (1, 8, 8), 10, width=0)
+
+
+def test_smallconv_counts_and_channel_chain():
+    from pruning_utils.spline import channel_groups
+    m = build_model("smallconv", (1, 28, 28), 10, seed=0, width=8)
+    shapes = {n: tuple(l.weight.shape) for n, l in prunable_layers(m).items()}
+    assert shapes == {"features.0.weight": (8, 1, 3, 3), "features.3.weight": (16, 8, 3, 3),
+                      "classifier.0.weight": (10, 16 * 7 * 7)}
+    assert [g[0] for g in channel_groups(m)] == ["features.1", "features.4"]
+    assert build_model("smallconv", (1, 8, 8), 10)(torch.randn(2, 1, 8, 8)).shape == (2, 10)
+    with pytest.raises(ValueError, match="'width'"):
+        build_model("smallconv", (1, 28, 28), 10, width=0)

@@ -266,3 +266,121 @@ def test_sanity_checks_rejects_mismatched_scores_before_training(setup, monkeypa
     scores = {n: v for n, v in s["scores"].items() if n != list(s["scores"])[-1]}
     with pytest.raises(ValueError, match="'scores'"):
         run(setup, scores=scores, checks=("original", "invert"))
+
+
+# ---------------------------------------------------------------- groups, Su et al.'s checks, smart ratios
+
+def test_grouped_shuffle_keeps_each_groups_count_and_moves_within_it():
+    g = torch.Generator().manual_seed(3)
+    masks = {"a.weight": torch.rand(30, 40, generator=g) < 0.3, "b.weight": torch.rand(5, 30, generator=g) < 0.5}
+    varying = torch.zeros(40, dtype=torch.bool)
+    varying[10:30] = True
+    groups = sanity.input_groups(masks, "a.weight", varying)
+    assert groups["a.weight"].shape == masks["a.weight"].shape and groups["a.weight"][:, 10:30].eq(1).all()
+    out = shuffle_within_layers(masks, 5, groups)
+    for cols in (varying, ~varying):     # each group keeps its count, and its entries move
+        assert int(out["a.weight"][:, cols].sum()) == int(masks["a.weight"][:, cols].sum())
+        assert not torch.equal(out["a.weight"][:, cols], masks["a.weight"][:, cols])
+    # a layer without groups is shuffled exactly as without them
+    assert torch.equal(out["b.weight"], shuffle_within_layers(masks, 5)["b.weight"])
+    # a group of one entry cannot move; every entry in the constant group stays put when that group is all kept
+    masks2 = {"a.weight": masks["a.weight"].clone()}
+    masks2["a.weight"][:, ~varying] = True
+    assert shuffle_within_layers(masks2, 1, groups)["a.weight"][:, ~varying].all()
+
+
+@pytest.mark.parametrize("groups", [{"zzz": torch.zeros(2, 2, dtype=torch.long)},
+                                    {"a.weight": torch.zeros(2, 3, dtype=torch.long)},
+                                    {"a.weight": torch.zeros(20, 50)}, "bad"])
+def test_grouped_shuffle_rejects_bad_groups(groups):
+    masks = {"a.weight": torch.ones(20, 50, dtype=torch.bool)}
+    with pytest.raises(ValueError, match="'groups'"):
+        shuffle_within_layers(masks, 0, groups)
+
+
+def test_informative_inputs_and_input_groups_errors():
+    x = torch.zeros(20, 1, 2, 3)
+    x[:, 0, 1, 2] = torch.arange(20.0)        # varies in every image
+    x[:2, 0, 0, 0] = 1.0                      # off its usual value in 2 of 20 images
+    assert sanity.informative_inputs(x, 0.0).tolist() == [True, False, False, False, False, True]
+    assert sanity.informative_inputs(x, 0.1).tolist() == [False] * 5 + [True]      # 10% is not more than 10%
+    assert sanity.informative_inputs(x, 0.05).tolist() == [True] + [False] * 4 + [True]
+    with pytest.raises(ValueError, match="'x'"):
+        sanity.informative_inputs(torch.zeros(1, 3))
+    with pytest.raises(ValueError, match="'min_fraction'"):
+        sanity.informative_inputs(x, -1)
+    masks = {"a.weight": torch.ones(4, 6, dtype=torch.bool)}
+    with pytest.raises(ValueError, match="'layer'"):
+        sanity.input_groups(masks, "b.weight", torch.ones(6, dtype=torch.bool))
+    with pytest.raises(ValueError, match="'inputs'"):
+        sanity.input_groups(masks, "a.weight", torch.ones(5, dtype=torch.bool))
+
+
+def test_random_labels_and_pixels():
+    y = torch.arange(10).repeat(50)
+    r = sanity.random_labels(y, seed=0)
+    assert r.shape == y.shape and r.dtype == y.dtype and int(r.min()) >= 0 and int(r.max()) <= 9
+    assert (r == y).float().mean() < 0.2                       # about a tenth agree by chance
+    assert torch.equal(r, sanity.random_labels(y, seed=0)) and not torch.equal(r, sanity.random_labels(y, seed=1))
+    x = torch.randn(6, 1, 4, 4)
+    p = sanity.random_pixels(x, seed=0)
+    assert p.shape == x.shape
+    for i in range(6):        # each image keeps its values, in other places, each by its own permutation
+        assert torch.equal(torch.sort(p[i].reshape(-1)).values, torch.sort(x[i].reshape(-1)).values)
+        assert not torch.equal(p[i], x[i])
+    with pytest.raises(ValueError, match="'classes'"):
+        sanity.random_labels(y, 0, classes=1)
+    with pytest.raises(ValueError, match="'y'"):
+        sanity.random_labels(torch.zeros(2, 2), 0)
+
+
+@pytest.mark.parametrize("sparsity", [0.5, 0.84, 0.9744, 0.999])
+def test_smart_ratio_keeps_the_budget_decays_with_depth_and_caps(sparsity):
+    like = {"l1": torch.zeros(300, 784), "l2": torch.zeros(100, 300), "l3": torch.zeros(10, 100)}
+    m = sanity.smart_ratio_masks(like, sparsity, seed=0)
+    total = sum(v.numel() for v in like.values())
+    assert sum(int(v.sum()) for v in m.values()) == round((1 - sparsity) * total)
+    frac = [float(v.float().mean()) for v in m.values()]
+    assert all(0 <= f <= 1 for f in frac)
+    # the decay: layer 1 gets (12 / 1) / (6 / 4) = 8 times layer 2's fraction where neither is capped
+    # (up to the rounding of each layer's count to a whole entry)
+    k2 = int(m["l2"].sum())
+    if frac[0] < 1:
+        assert abs(frac[0] - 8.0 * frac[1]) <= 8.0 / 30000 + 2.0 / 235200, (frac, k2)
+    # the classifier: 30%, or half the budget where 30% would take more
+    want = min(0.3, 0.5 * round((1 - sparsity) * total) / 1000)
+    assert frac[2] == pytest.approx(want, abs=2e-3)
+    assert torch.equal(m["l1"], sanity.smart_ratio_masks(like, sparsity, seed=0)["l1"])
+
+
+def test_smart_ratio_caps_a_small_first_layer_and_gives_the_rest_on():
+    like = {"c1": torch.zeros(8, 1, 3, 3), "c2": torch.zeros(16, 8, 3, 3), "fc": torch.zeros(10, 784)}
+    m = sanity.smart_ratio_masks(like, 0.5, seed=1)
+    assert bool(m["c1"].all())                             # capped at the whole layer
+    assert sum(int(v.sum()) for v in m.values()) == round(0.5 * sum(v.numel() for v in like.values()))
+    with pytest.raises(ValueError, match="'last_keep'"):
+        sanity.smart_ratio_masks(like, 0.5, 0, last_keep=0)
+    with pytest.raises(ValueError, match="'like'"):
+        sanity.smart_ratio_masks({"a": torch.zeros(3)}, 0.5, 0)
+
+
+def test_shuffle_informative_and_precomputed_inverted_masks_are_wired(setup, monkeypatch):
+    calls = []
+
+    def fake(model, start_state, masks, train_data, test_data, train_config, **kw):
+        calls.append(masks)
+        return model, {"test_accuracy": [0.5]}, {"test_accuracy": 0.5, "test_loss": 1.0}
+
+    monkeypatch.setattr(sanity, "train_pruned", fake)
+    s = setup
+    first = list(s["masks"])[0]
+    varying = torch.zeros(s["masks"][first].shape[1], dtype=torch.bool)
+    varying[::2] = True
+    groups = sanity.input_groups(s["masks"], first, varying)
+    inverted = {n: ~m for n, m in s["masks"].items()}
+    run(setup, seed=3, checks=("shuffle_informative", "invert"), groups=groups, inverted=inverted)
+    exp = shuffle_within_layers(s["masks"], 3, groups)
+    assert all(torch.equal(calls[0][n], exp[n]) for n in exp)
+    assert all(torch.equal(calls[1][n], inverted[n]) for n in inverted)
+    with pytest.raises(ValueError, match="'groups'"):
+        run(setup, checks=("shuffle_informative",))
