@@ -124,7 +124,7 @@ def test_controls_swap_in_imps_gap(tiny):
         assert row["methods"][m][top]["sanity"]["shuffle"]["test_accuracy"] == \
             orig["methods"]["imp"][top]["sanity"]["shuffle"]["test_accuracy"]
         assert row["methods"][m][top]["sanity"]["original"] == orig["methods"]["imp"][top]["sanity"]["original"]
-    r = c["smart_ratio_matches_pai"].control.swap(tiny)
+    r = c["smart_ratio_conv"].control.swap(tiny)
     assert r["networks"]["conv"]["per_seed"][0]["methods"]["smart_ratio"][top]["sanity"]["original"] == \
         tiny["networks"]["conv"]["per_seed"][0]["methods"]["random"][top]["sanity"]["original"]
     assert tiny == copy.deepcopy(tiny)        # the swap leaves the result alone

@@ -270,6 +270,10 @@ def test_tiny_experiment_run_and_claims():
     assert f["early_bird_training"] == f["early_bird_search"] + f["detector"] + f["early_bird_ticket_training"]
     # the control tickets: as many as asked for, each an accuracy
     assert len(s["tickets"]["random_same_widths"]["test_accuracy"]) == kw.get("random_tickets", 2)
+    # the harder comparison: layer-wise tickets at hard_ratio, two random draws of the early-bird ticket's widths
+    hard = s["tickets"]["hard"]
+    assert hard["ratio"] == 0.9 and len(hard["random_same_widths"]) == 2
+    assert [sum(v) for v in hard["early_bird_keep"].values()] == [round(0.1 * 16)] * 2   # 90% of each layer gone
     verdicts = evaluate(spline_exp.CLAIMS, a)
     assert len(verdicts) == len(spline_exp.CLAIMS)
     # one seed: every statistic has one value per seed, and no verdict on one seed is robust
@@ -285,9 +289,12 @@ def _fake_result(eb_epochs, spline_acc, other_acc, epochs=30):
         crit = {f"{c}/{sc}": {"pruned": [0.5] * 3,
                               "finetuned": [spline_acc[i] if c == "spline" else other_acc[i]] * 3}
                 for c in spline_exp.CRITERIA for sc in spline_exp.SCOPES}
-        seeds.append({"spline_eb_epoch": e, "mask_eb_epoch": 8,
+        seeds.append({"spline_eb_epoch": e, "mask_eb_epoch": 8, "dense_accuracy": 0.95,
+                      "spline_distance": [None] * 3 + [0.05 + 0.001 * i] * (epochs - 3),
                       "tickets": {"early_bird": {"test_accuracy": 0.94 + 0.001 * i}, "full": {"test_accuracy": 0.94},
-                                  "random_same_widths": {"test_accuracy": [0.90 + 0.001 * i, 0.89]}},
+                                  "random_same_widths": {"test_accuracy": [0.90 + 0.001 * i, 0.89]},
+                                  "hard": {"ratio": 0.9, "early_bird": 0.90 + 0.001 * i, "full": 0.9,
+                                           "random_same_widths": [0.85 + 0.002 * i, 0.851]}},
                       "flops": {"train_prune_retrain": 3.0 + 0.01 * i, "early_bird_training": 1.0,
                                 "dense_training": 2.0},
                       "criteria": crit})
@@ -298,10 +305,18 @@ def test_claims_are_decided_per_seed():
     r = _fake_result([4, 5, 5], [0.95, 0.951, 0.952], [0.90, 0.902, 0.901])
     v = {x.claim.id: x for x in evaluate(spline_exp.CLAIMS, r)}
     # here random channels are exactly as good as gamma's, so matching gamma cannot tell the criterion from them
+    # (a flat spline statistic is as settled at the earliest epoch as anywhere: the early-bird claim's control
+    # passes too)
     assert {k: x.word for k, x in v.items()} == {
-        "spline_early_bird_found_early": "holds, no control", "early_bird_ticket_matches_full_ticket":
-        "holds", "early_bird_saves_training_flops": "holds", "spline_criterion_matches_gamma":
-        "not discriminating", "spline_criterion_beats_random": "holds"}
+        "spline_early_bird_found_early": "not discriminating", "early_bird_ticket_matches_full_ticket":
+        "holds", "early_bird_ticket_beats_random_channels": "holds", "early_bird_saves_training_flops": "holds",
+        "spline_criterion_matches_gamma": "not discriminating", "spline_criterion_beats_random": "holds"}
+    # a statistic still falling at the early bird (four times its later level) fails the "settled" part
+    falling = _fake_result([4, 5, 5], [0.9] * 3, [0.9] * 3)
+    for s in falling["per_seed"]:
+        s["spline_distance"] = [None] * 3 + [0.2, 0.2, 0.2] + [0.05] * 24
+    vf = evaluate(spline_exp.CLAIMS[:1], falling)[0]
+    assert vf.word == "does not hold" and vf.statistics[1].values == pytest.approx((4.0, 4.0, 4.0))
     # with random channels ten points below gamma's, its control fails and the claim holds
     worse = _fake_result([4, 5, 5], [0.95, 0.951, 0.952], [0.90, 0.902, 0.901])
     for i, s in enumerate(worse["per_seed"]):
@@ -320,12 +335,13 @@ def test_claims_are_decided_per_seed():
     # a detector that never fired fails the claim (as epoch epochs + 1), robustly
     never = evaluate(spline_exp.CLAIMS[:1], _fake_result([None, None, None], [0.9] * 3, [0.9] * 3))[0]
     assert never.statistics[0].values == (31.0,) * 3 and never.word == "does not hold"
+    claim = {c.id: c for c in spline_exp.CLAIMS}
     # no fine-tuning: the criterion claims say so instead of deciding on NaN
     r0 = _fake_result([4, 5, 5], [0.9] * 3, [0.9] * 3)
     for s in r0["per_seed"]:
         for rows in s["criteria"].values():
             rows["finetuned"] = []
-    v0 = evaluate(spline_exp.CLAIMS[3:4], r0)[0]
+    v0 = evaluate([claim["spline_criterion_matches_gamma"]], r0)[0]
     assert v0.word == "does not hold" and "finetune_epochs" in v0.numbers["not measured"]
 
 

@@ -17,7 +17,11 @@ For each seed:
    is retrained from the same initialisation for the whole schedule (no
    penalty), so the two differ only in their mask. The control:
    ``random_tickets`` random channel masks with the early-bird ticket's
-   per-layer counts (its widths), retrained the same way.
+   per-layer counts (its widths), retrained the same way. The harder
+   comparison: the same three kinds of ticket with ``hard_ratio`` of every
+   layer's channels removed (layer-wise ``|gamma|``), where a ticket costs
+   accuracy against the dense network, and two random draws of the same
+   widths.
 3. **FLOPs.** Training FLOPs of the early-bird pipeline (search up to the
    early-bird epoch, the detector's canvas forward passes at every epoch up
    to it, then the ticket for the whole schedule) against the usual
@@ -74,6 +78,8 @@ SCHEMA = {
     "ratios": FloatList((0.3, 0.5, 0.7), 0.0, 1.0, high_inclusive=False,
                         help="channel ratios for the criterion comparison"),
     "random_tickets": Int(2, 0, 100, help="random channel masks of the early-bird ticket's widths, per seed"),
+    "hard_ratio": Float(0.9, 0.0, 1.0, high_inclusive=False,
+                        help="fraction of every layer's channels removed in the harder ticket comparison"),
     "finetune_epochs": Int(2, 0, 100),
     "finetune_lr": Float(0.01, 0.0, 10.0, low_inclusive=False),
     "seeds": Int(3, 1, 20),
@@ -134,6 +140,24 @@ def _scores(criterion, model, seed):
         return _per_layer_median(channel_l1_scores(model))
     g = torch.Generator().manual_seed(seed)
     return {n: torch.rand(s.shape, generator=g) for n, s in slimming_scores(model).items()}
+
+
+def _random_keep(keep, g):
+    """Random channels with the per-layer counts of ``keep`` ({layer: list of bools})."""
+    out = {}
+    for k, v in keep.items():
+        kv = torch.zeros(len(v), dtype=torch.bool)
+        kv[torch.randperm(len(v), generator=g)[:int(sum(v))]] = True
+        out[k] = kv
+    return out
+
+
+def _retrain_ticket(build, init, keep, train_data, test_data, cfg):
+    """Test accuracy of the channel ticket ``keep`` retrained from ``init`` with ``cfg``."""
+    ticket = build()
+    ticket.load_state_dict(init)
+    apply_masks(ticket, channel_masks(ticket, keep))
+    return train(ticket, train_data, cfg.replace(eval_every=0), test_data=test_data)["test_accuracy"][-1]
 
 
 def train_config(p: dict, seed: int = 0) -> TrainConfig:
@@ -197,17 +221,22 @@ def run(**params) -> dict:
         g = torch.Generator().manual_seed(10_007 * seed + 1)
         random_acc = []
         for _ in range(p["random_tickets"]):
-            keep = {}
-            for k, v in tickets["early_bird"]["keep"].items():
-                kv = torch.zeros(len(v), dtype=torch.bool)
-                kv[torch.randperm(len(v), generator=g)[:int(sum(v))]] = True
-                keep[k] = kv
-            ticket = build()
-            ticket.load_state_dict(init)
-            apply_masks(ticket, channel_masks(ticket, keep))
-            h = train(ticket, train_data, cfg.replace(seed=seed + 1, eval_every=0), test_data=test_data)
-            random_acc.append(h["test_accuracy"][-1])
+            random_acc.append(_retrain_ticket(build, init, _random_keep(tickets["early_bird"]["keep"], g), train_data,
+                                              test_data, cfg.replace(seed=seed + 1)))
         tickets["random_same_widths"] = {"test_accuracy": random_acc}
+
+        # the harder comparison: hard_ratio of every layer's channels removed, where tickets cost accuracy
+        hard = {"ratio": p["hard_ratio"]}
+        for name, state in (("early_bird", eb_state), ("full", final_state)):
+            net = build()
+            net.load_state_dict(state)
+            keep = keep_from_scores(slimming_scores(net), p["hard_ratio"], "layerwise")
+            hard[name] = _retrain_ticket(build, init, keep, train_data, test_data, cfg.replace(seed=seed + 1))
+            hard[f"{name}_keep"] = {k: v.tolist() for k, v in keep.items()}
+        hard["random_same_widths"] = [
+            _retrain_ticket(build, init, _random_keep(hard["early_bird_keep"], g), train_data, test_data,
+                            cfg.replace(seed=seed + 1)) for _ in range(2)]
+        tickets["hard"] = hard
         overlap = np.mean([np.mean(np.array(tickets["early_bird"]["keep"][k]) == np.array(tickets["full"]["keep"][k]))
                            for k in tickets["full"]["keep"]])
         # the spline detector's cost: one forward pass of the dense network per canvas image, every epoch up to
@@ -257,16 +286,45 @@ def run(**params) -> dict:
 # ---------------------------------------------------------------------------
 # claims; decided per seed (see pruning_utils.claims), verdicts only
 
+#: how far above its settled level the spline statistic may be when the detector fires: twice its lowest value
+#: before the first learning-rate drop (the drop itself makes every later distance smaller)
+SETTLED = 2.0
+
+
+def _first_phase_low(r, s):
+    """The lowest spline statistic before the first learning-rate drop (epochs up to half of training)."""
+    vals = [d for d in s["spline_distance"][:r["epochs"] // 2] if d is not None]
+    return min(vals) if vals else None
+
+
 def _eb_early(r):
     E = r["epochs"]
     ep = [s["spline_eb_epoch"] for s in r["per_seed"]]
     # a detector that never fired counts as epoch E + 1 (fails); "first half" is epoch <= E / 2, for whole
     # epochs the same as < floor(E / 2) + 1/2
     vals = [E + 1 if e is None else e for e in ep]
-    return [Statistic("spline early-bird epoch (epochs + 1 where it never fired)", vals, E // 2 + 0.5,
-                      above=False)], \
-        {"spline early-bird epoch per seed": ep, "mask early-bird epoch per seed":
-         [s["mask_eb_epoch"] for s in r["per_seed"]], "epochs": E}
+    ratio = []
+    for s, e in zip(r["per_seed"], ep):
+        low = _first_phase_low(r, s)
+        d = s["spline_distance"][e - 1] if e is not None else None
+        ratio.append(float("inf") if d is None or not low else d / low)
+    ratio = [min(x, 1e6) for x in ratio]
+    earliest = [next((i + 1 for i, d in enumerate(s["spline_distance"]) if d is not None), None) for s in r["per_seed"]]
+    return [Statistic("spline early-bird epoch (epochs + 1 where it never fired)", vals, E // 2 + 0.5, above=False),
+            Statistic("spline statistic at the early-bird epoch / its lowest before the first learning-rate drop",
+                      ratio, SETTLED, above=False)], \
+        {"spline early-bird epoch per seed": ep, "earliest epoch the window allows": earliest,
+         "mask early-bird epoch per seed": [s["mask_eb_epoch"] for s in r["per_seed"]], "epochs": E,
+         "spline statistic at the early-bird epoch": [s["spline_distance"][e - 1] if e else None
+                                                     for s, e in zip(r["per_seed"], ep)],
+         "its lowest before the first learning-rate drop": [_first_phase_low(r, s) for s in r["per_seed"]]}
+
+
+def _earliest_allowed(r):
+    """The result with each seed's early-bird epoch moved to the first epoch the detector's window allows."""
+    def assign(s, src):
+        s["spline_eb_epoch"] = next((i + 1 for i, d in enumerate(src["spline_distance"]) if d is not None), None)
+    return swap_seeds(r, assign, next_seed=False)
 
 
 #: how much less accurate the early-bird ticket may be than the full-training ticket: two points. Measured
@@ -288,6 +346,28 @@ def _random_tickets(r):
     """The result with the early-bird ticket's accuracy replaced by the mean of the random same-width tickets'."""
     def assign(s, src):
         s["tickets"]["early_bird"]["test_accuracy"] = float(np.mean(src["tickets"]["random_same_widths"]["test_accuracy"]))
+    return swap_seeds(r, assign, next_seed=False)
+
+
+#: how much more accurate than random channels of its widths the early-bird ticket must be at the harder ratio
+HARD_MARGIN = 0.01
+
+
+def _hard(r):
+    eb = np.array([s["tickets"]["hard"]["early_bird"] for s in r["per_seed"]])
+    rnd = np.array([s["tickets"]["hard"]["random_same_widths"][0] for s in r["per_seed"]])
+    return [Statistic("early-bird minus random same-width ticket, harder ratio", (eb - rnd).tolist(), HARD_MARGIN,
+                      over="mean")], \
+        {"harder ratio": r["per_seed"][0]["tickets"]["hard"]["ratio"],
+         "dense accuracy": [s["dense_accuracy"] for s in r["per_seed"]],
+         "early-bird ticket": eb.tolist(), "full-training ticket": [s["tickets"]["hard"]["full"] for s in r["per_seed"]],
+         "random same-width tickets": [s["tickets"]["hard"]["random_same_widths"] for s in r["per_seed"]]}
+
+
+def _second_random_draw(r):
+    """The harder comparison with the early-bird ticket replaced by the second random draw of its widths."""
+    def assign(s, src):
+        s["tickets"]["hard"]["early_bird"] = src["tickets"]["hard"]["random_same_widths"][1]
     return swap_seeds(r, assign, next_seed=False)
 
 
@@ -346,8 +426,13 @@ def _beats_random(r):
 
 CLAIMS = [
     Claim("spline_early_bird_found_early",
-          "The spline early-bird detector fires in the first half of training, every seed",
-          "you2022spline", _eb_early),
+          "The spline early-bird detector fires in the first half of training, at a partition that has settled: "
+          "its statistic there is at most twice its lowest value before the first learning-rate drop, every seed",
+          "you2022spline", _eb_early,
+          control=Control("the earliest epoch the window allows",
+                          "The detector's statistic read at the first epoch its window allows instead of where it "
+                          "fired: if that passed as well, the epoch would say nothing the window does not",
+                          _earliest_allowed)),
     Claim("early_bird_ticket_matches_full_ticket",
           "The early-bird ticket, retrained from the same initialisation, is at most two points less accurate "
           "than the ticket drawn after full training (mean over seeds)",
@@ -357,6 +442,15 @@ CLAIMS = [
                           "initialisation with the same schedule: if they also came within two points, the ticket's "
                           "widths, not the channels it picks, would be what matches",
                           _random_tickets)),
+    Claim("early_bird_ticket_beats_random_channels",
+          "With the share hard_ratio of every layer's channels removed (nine tenths by default), where a ticket "
+          "costs accuracy against the dense "
+          "network, the early-bird ticket retrained from the initialisation is more accurate than random channels of "
+          "the same widths by more than one point (mean over seeds)",
+          "you2020drawing", _hard,
+          control=Control("another draw of random channels",
+                          "A second random draw of the same widths in the early-bird ticket's place: the margin must "
+                          "exceed what one random draw gains over another", _second_random_draw)),
     Claim("early_bird_saves_training_flops",
           "Training with the early-bird ticket, the detector's canvas passes charged, costs fewer FLOPs than "
           "training, pruning and retraining the same ticket, every seed",
