@@ -347,7 +347,9 @@ def _greedy_redundancy(h: torch.Tensor) -> torch.Tensor:
 
     Distance between units ``i`` and ``j``: ``min(|h_i - h_j|, |h_i + h_j|)``
     (sign-invariant: ``h`` and ``-h`` draw the same hyperplane). Greedy: remove
-    the unit whose nearest remaining unit is closest (ties: lowest index),
+    the unit whose nearest remaining unit is closest (ties: lowest index; the
+    distances are computed exactly enough for a duplicated or negated unit to be
+    at distance 0 from its twin, so such ties are real ties),
     recording that distance as its score; repeat. A duplicated unit is removed
     first with score ~0 and its twin then scores by its next neighbour, so
     pruning never removes both copies of a hyperplane before other units.
@@ -357,7 +359,11 @@ def _greedy_redundancy(h: torch.Tensor) -> torch.Tensor:
     u = h.shape[0]
     if u == 1:
         return torch.tensor([math.inf], dtype=torch.float64)
-    d = torch.minimum(torch.cdist(h, h), torch.cdist(h, -h))
+    # pairwise differences computed directly, not through the matrix-product expansion cdist uses for more than
+    # 25 units: identical (or negated) hyperplanes then get a distance of exactly 0 and the matrix is exactly
+    # symmetric, so equal distances are equal and the lowest index really goes first
+    exact = "donot_use_mm_for_euclid_dist"
+    d = torch.minimum(torch.cdist(h, h, compute_mode=exact), torch.cdist(h, -h, compute_mode=exact))
     d.fill_diagonal_(math.inf)
     alive = torch.ones(u, dtype=torch.bool)
     scores = torch.full((u,), math.inf, dtype=torch.float64)

@@ -409,3 +409,19 @@ def test_keep_from_scores_counts_as_the_book_or_as_the_authors():
     assert spline.MaskEarlyBird().count == "authors"
     with pytest.raises(ValueError, match="count"):
         spline.MaskEarlyBird(count="nearest")
+
+
+def test_greedy_redundancy_ties_go_to_the_lowest_index():
+    """Duplicated and negated units are at distance exactly 0 from their twins (cdist's matrix-product path,
+    taken above 25 units, would give them rounding noise instead and decide the order by it), so among tied
+    units the lowest index is removed first, as documented."""
+    from pruning_utils.spline import _greedy_redundancy
+    g = torch.Generator().manual_seed(0)
+    for trial in range(10):       # 64 units of 129 coefficients: cdist's matrix-product path leaves such
+        h = 3 * torch.randn(64, 129, generator=g, dtype=torch.float64)    # twins off 0 in about half the trials
+        h[30] = h[4]
+        h[12] = -h[20]
+        s = _greedy_redundancy(h)
+        assert s[4] == 0.0 and s[12] == 0.0                    # the lower index of each pair, at exactly 0
+        assert s[30] > 0 and s[20] > 0                         # the twins then score by their next neighbour
+        assert int(torch.argsort(s, stable=True)[0]) == 4      # and the first of all ties goes first
