@@ -43,9 +43,6 @@ KNOWN_UNCONTROLLED = {
                         "the chaotic side and nearer-ordered points are not run: issue 21"),
     "topology": ({"accuracy_past_bound", "mst_imp_no_accuracy_gain"},
                  "rounds before the bound and a test of power for a claim of no effect: issue 21"),
-    "lenses": ({"early_bird_channels_settle"},
-               "no null for how early a channel mask settles is computed yet (the chance level is subtracted); "
-               "chapter 02's early-bird claims come first: issue 20"),
     "bounds": ({"gap_decreases_with_width"},
                "no null for a trend with width is computed yet; the bound's own trend is the candidate"),
 }

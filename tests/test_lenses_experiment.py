@@ -117,6 +117,7 @@ def test_load_scores_fn(tmp_path, monkeypatch):
 def test_controls_swap_in_imps_gap(tiny):
     """The IMP-shuffle control puts IMP's original and shuffled accuracy in every named method's place."""
     c = {cl.id: cl for cl in lenses.CLAIMS}
+    before = copy.deepcopy(tiny)
     r = c["pai_shuffle_mlp"].control.swap(tiny)
     row, orig = r["networks"]["mlp"]["per_seed"][0], tiny["networks"]["mlp"]["per_seed"][0]
     top = str(row["sparsities"][-1])
@@ -127,7 +128,11 @@ def test_controls_swap_in_imps_gap(tiny):
     r = c["smart_ratio_conv"].control.swap(tiny)
     assert r["networks"]["conv"]["per_seed"][0]["methods"]["smart_ratio"][top]["sanity"]["original"] == \
         tiny["networks"]["conv"]["per_seed"][0]["methods"]["random"][top]["sanity"]["original"]
-    assert tiny == copy.deepcopy(tiny)        # the swap leaves the result alone
+    r = c["early_bird_channels_settle"].control.swap(tiny)
+    e, e0 = r["networks"]["conv"]["per_seed"][0]["early_bird"], tiny["networks"]["conv"]["per_seed"][0]["early_bird"]
+    q = (len(e["epoch"]) - 1) // 4
+    assert e["channel_jaccard"][q] == e0["channel_jaccard"][0] and e["channel_chance"][q] == e0["channel_chance"][0]
+    assert tiny == before                     # the swaps leave the result alone
 
 
 def test_bad_parameters_name_themselves():
