@@ -5,7 +5,7 @@ layer names follow the papers: LeNet-300-100 (LeCun et al. 1998; Frankle &
 Carbin 2019), the Caffe LeNet-5 variant that Redman et al. call MnistNet
 (conv 20, conv 50, fc 500, fc 10), the Conv-2/4/6 nets of Frankle & Carbin, a small
 two-convolution BatchNorm net for CPU budgets (``smallconv``),
-VGG-11/16 and ResNet-20/32/56 in their CIFAR forms (He et al. 2016; 1x1
+VGG-11/16 and ResNet-20/32/56/110 in their CIFAR forms (He et al. 2016; 1x1
 projection shortcuts as in open_lth), with an option for the Stable-ResNet
 branch scaling of Hayou et al. (each residual branch times 1/sqrt(L)).
 
@@ -276,12 +276,12 @@ class PreResNetCifar(nn.Module):
 
 
 MODELS = ("mlp", "lenet300100", "lenet5", "mnistnet", "conv2", "conv4", "conv6", "smallconv",
-          "vgg11", "vgg16", "resnet20", "resnet32", "resnet56", "preresnet20", "preresnet56",
+          "vgg11", "vgg16", "resnet20", "resnet32", "resnet56", "resnet110", "preresnet20", "preresnet56",
           "preresnet110")
 _ALIASES = {"lenet-300-100": "lenet300100", "lenet_300_100": "lenet300100",
             "lenet-5": "lenet5", "conv-2": "conv2", "conv-4": "conv4", "conv-6": "conv6",
             "vgg-11": "vgg11", "vgg-16": "vgg16", "resnet-20": "resnet20",
-            "resnet-32": "resnet32", "resnet-56": "resnet56", "preresnet-20": "preresnet20",
+            "resnet-32": "resnet32", "resnet-56": "resnet56", "resnet-110": "resnet110", "preresnet-20": "preresnet20",
             "preresnet-56": "preresnet56", "preresnet-110": "preresnet110"}
 
 

@@ -90,18 +90,27 @@ def class_balanced_batch(x: torch.Tensor, y: torch.Tensor, per_class: int = 10, 
     return x[idx], y[idx]
 
 
-def grasp_scores(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn=F.cross_entropy) -> dict:
+def grasp_scores(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn=F.cross_entropy,
+                 temperature: float = 200.0) -> dict:
     """GraSP (Wang et al., ICLR 2020) as keep-scores: ``theta * (H g)``, higher = keep.
 
     ``g = dL/dtheta`` and ``H g`` the Hessian-gradient product of the loss on
-    ``(x, y)`` (double backward). GraSP removes the weights whose removal
-    reduces the gradient norm least, i.e. with the largest ``-theta * H g``;
-    as a keep-score that is ``theta * H g`` (any real number: ``masks_from_scores``
-    keeps the highest). The model runs in whatever mode it is in.
+    ``(x, y)`` (double backward), the logits divided by ``temperature`` first:
+    the authors' code uses ``T = 200``, which softens the softmax at
+    initialisation so that the loss's curvature is not dominated by a few
+    confident outputs (``temperature=1`` is the plain loss). GraSP removes the
+    weights whose removal reduces the gradient norm least, i.e. with the largest
+    ``-theta * H g``; as a keep-score that is ``theta * H g`` (any real number:
+    ``masks_from_scores`` keeps the highest). The model runs in whatever mode it
+    is in. Not reproduced from the authors' code: it re-draws the linear layers'
+    weights (Xavier normal) before scoring by default, and computes ``g`` and
+    ``H g`` on the two halves of the batch separately.
     """
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
+        raise ValueError(f"parameter 'temperature' = {temperature!r} is not allowed; expected a number > 0")
     layers = prunable_layers(model)
     leaves = [(m.weight_orig if hasattr(m, "weight_orig") else m.weight) for m in layers.values()]
-    loss = loss_fn(model(x), y)
+    loss = loss_fn(model(x) / temperature, y)
     g = torch.autograd.grad(loss, leaves, create_graph=True)
     z = sum((gi * gi.detach()).sum() for gi in g)
     hg = torch.autograd.grad(z, leaves)

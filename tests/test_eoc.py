@@ -44,6 +44,13 @@ def test_fixed_point_and_maps():
     h = 1e-4
     slope = (eoc.correlation_map("tanh", sw, 0.2, 1.0) - eoc.correlation_map("tanh", sw, 0.2, 1 - h)) / h
     assert slope == pytest.approx(1.0, abs=5e-3)
+    # ReLU's correlation map against the arc-cosine kernel's closed form (Cho and Saul): split at the kinks, the
+    # quadrature is exact to roundoff; one Gauss-Hermite rule across the kink was off by about 2e-3
+    sw_r, sb_r = 1.2, 0.5
+    qr = eoc.q_star("relu", sw_r, sb_r)
+    for c in (-1.0, -0.7, -0.2, 0.0, 0.3, 0.8, 0.99, 0.9999, 1.0):
+        e = qr / (2 * math.pi) * (math.sqrt(1 - c * c) + (math.pi - math.acos(c)) * c)
+        assert eoc.correlation_map("relu", sw_r, sb_r, c) == pytest.approx((sb_r ** 2 + sw_r ** 2 * e) / qr, abs=1e-10)
     # ReLU's variance map is linear: q' = sigma_b^2 + sigma_w^2 q / 2
     assert eoc.variance_map("relu", 1.5, 0.3, 2.0) == pytest.approx(0.09 + 2.25)
 
@@ -132,7 +139,15 @@ def test_scores_against_hand_computed_gradients():
     loss = lambda v: nn.functional.cross_entropy(x @ v.view(2, 3).T, y)  # noqa: E731
     H = torch.autograd.functional.hessian(loss, flat)
     g = torch.autograd.functional.jacobian(loss, flat)
-    assert torch.allclose(grasp_scores(net, x, y)["0.weight"].reshape(-1), flat * (H @ g), atol=1e-6)
+    assert torch.allclose(grasp_scores(net, x, y, temperature=1.0)["0.weight"].reshape(-1), flat * (H @ g), atol=1e-6)
+    # with Wang et al.'s temperature (the default, T = 200) the logits are divided by T before the loss
+    loss_t = lambda v: nn.functional.cross_entropy(x @ v.view(2, 3).T / 200.0, y)  # noqa: E731
+    Ht = torch.autograd.functional.hessian(loss_t, flat)
+    gt = torch.autograd.functional.jacobian(loss_t, flat)
+    assert torch.allclose(grasp_scores(net, x, y)["0.weight"].reshape(-1), flat * (Ht @ gt), atol=1e-12, rtol=1e-4)
+    assert not torch.allclose(grasp_scores(net, x, y)["0.weight"], grasp_scores(net, x, y, temperature=1.0)["0.weight"])
+    with pytest.raises(ValueError, match="'temperature'"):
+        grasp_scores(net, x, y, temperature=0)
     # SynFlow on a two-layer linear net: R = 1^T |W2| |W1| 1, dR/dW1_ij = sum_k |W2_ki|
     two = nn.Sequential(nn.Linear(3, 4, bias=False), nn.Linear(4, 2, bias=False))
     W1, W2 = two[0].weight.detach(), two[1].weight.detach()

@@ -11,7 +11,7 @@ from pruning_utils.models import MLP, MODELS, PreResNetCifar, build_model, count
 
 
 MNIST_LIKE = ("mlp", "lenet300100", "lenet5", "mnistnet", "conv2", "conv4", "conv6", "smallconv", "resnet20")
-CIFAR = ("conv2", "conv4", "conv6", "vgg11", "vgg16", "resnet20", "resnet32", "resnet56", "preresnet20",
+CIFAR = ("conv2", "conv4", "conv6", "vgg11", "vgg16", "resnet20", "resnet32", "resnet56", "resnet110", "preresnet20",
          "preresnet56", "preresnet110")
 
 
@@ -95,10 +95,10 @@ def _resnet_count(depth, projection=True):
 
 def test_resnet_counts():
     assert _resnet_count(20, projection=False) == 269_722  # He et al. (2016): 0.27M
-    for depth, paper in ((20, 0.27), (32, 0.46), (56, 0.85)):
+    for depth, paper, digits in ((20, 0.27, 2), (32, 0.46, 2), (56, 0.85, 2), (110, 1.7, 1)):   # 110: "1.7M"
         model = build_model(f"resnet{depth}", input_shape=(3, 32, 32))
         assert count_parameters(model) == _resnet_count(depth), depth
-        assert round(count_parameters(model) / 1e6, 2) == pytest.approx(paper, abs=0.011)
+        assert round(count_parameters(model) / 1e6, digits) == pytest.approx(paper, abs=0.011)
     assert count_parameters(build_model("resnet20", input_shape=(3, 32, 32))) == 272_474
 
 

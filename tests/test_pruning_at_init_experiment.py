@@ -9,12 +9,13 @@ import pickle
 import numpy as np
 import pytest
 
+from pruning_utils import eoc
 from pruning_utils.claims import evaluate
 from pruning_utils.experiments import pruning_at_init as pai
 
 TINY = dict(dataset="digits", seeds=1, width=16, depths=(2, 6), sparsities=(0.5, 0.9, 0.99), propagation_depth=4,
             rescale_depth=3, variance_draws=2, method_depth=2, method_sparsities=(0.9,), resnet_depths=(20,),
-            epochs=1, synflow_rounds=3, per_class=2, device="cpu")
+            epochs=1, synflow_rounds=3, per_class=2, chi_sweep=(0.7, 1.3), sweep_depth=3, device="cpu")
 
 
 def _fake_cifar10(root, n=8):
@@ -35,7 +36,13 @@ def test_tiny_run_has_every_section_and_claims_evaluate():
     s = r["per_seed"][0]
     assert set(s["propagation"]) == {"eoc", "ordered", "relu_eoc"}
     assert len(s["propagation"]["eoc"]["measured"]) == len(s["propagation"]["eoc"]["theory"]) == 4
-    for name in ("eoc", "ordered"):
+    assert set(s["collapse"]) == {"eoc", "ordered", "chaotic"}
+    # the sweep: the off-edge points in order of chi with the edge in its place, at sweep_depth
+    assert [e["chi"] for e in s["sweep"]] == [0.7, 1.0, 1.3] and {e["depth"] for e in s["sweep"]} == {3}
+    assert [x["chi"] for x in r["eoc"]["sweep"]] == [0.7, 1.3]
+    assert [round(eoc.chi("tanh", x["sigma_w"], 0.2), 9) for x in r["eoc"]["sweep"]] == [0.7, 1.3]
+    assert eoc.phase("tanh", r["eoc"]["chaotic_sigma_w"], 0.2) == "chaotic"
+    for name in ("eoc", "ordered", "chaotic"):
         for row, d in zip(s["collapse"][name], (2, 6)):
             assert row["depth"] == d and len(row["layers_emptied"]) == 3
             assert len(row["kept_per_layer"][0]) == d + 1
@@ -82,3 +89,29 @@ def test_bad_parameters_name_themselves():
         pai.run(**dict(TINY, ordered_sigma_w=3.0, ordered_sigma_b=0.0))
     with pytest.raises(ValueError, match="'cifar_model'"):
         pai.run(**dict(TINY, cifar_model="vgg16"))
+
+
+def test_chi_sweep_lists_off_edge_points_only():
+    with pytest.raises(ValueError, match="'chi_sweep'"):
+        pai.run(**{**TINY, "chi_sweep": (0.7, 1.0)})
+
+
+def test_collapse_claims_count_grid_steps_and_their_control_is_another_edge_draw():
+    grid = [0.5, 0.9, 0.99]
+
+    def entry(crit):
+        return {"depth": 4, "critical_sparsity": crit}
+
+    rows = [{"collapse": {"eoc": [entry(0.99)], "ordered": [entry(0.5)], "chaotic": [entry(None)]},
+             "sweep": [{"chi": 0.7, **entry(0.9)}, {"chi": 1.0, **entry(0.99)}, {"chi": 1.3, **entry(0.5)}]}
+            for _ in range(3)]
+    r = {"params": {"sparsities": grid}, "per_seed": rows}
+    v = {x.claim.id: x for x in evaluate([c for c in pai.CLAIMS if c.id in
+                                          ("ordered_collapses_first", "chaotic_collapses_first",
+                                           "edge_prunes_furthest")], r)}
+    assert v["ordered_collapses_first"].statistics[0].values == (2.0,) * 3       # 0.99 is two steps past 0.5
+    assert v["ordered_collapses_first"].word == "holds"                          # another EOC draw: 0 steps
+    assert v["chaotic_collapses_first"].statistics[0].values == (-1.0,) * 3      # never cut: past the grid
+    assert v["chaotic_collapses_first"].word == "does not hold"
+    assert [s.values for s in v["edge_prunes_furthest"].statistics] == [(1.0,) * 3, (2.0,) * 3]
+    assert v["edge_prunes_furthest"].word == "holds"

@@ -27,5 +27,13 @@ def test_tiny_run_goes_past_the_bound():
     # one-shot masks of the dense network keep all of its tree at the first round
     assert a["mean"]["imp"]["oneshot_dense_tree_kept"][0] == 1.0
     assert seed0["tied_magnitudes_dense"] >= 0
+    # the matched null of one round: a random cut of 60% of the remaining weights keeps about 40% of the tree of
+    # the network it cuts (two draws, different), IMP's magnitude cut keeps more
+    for key in ("random_cut_current_tree_kept", "random_cut_current_tree_kept_2"):
+        rc = seed0["imp"][key]
+        assert rc[0] == 1.0 and all(0.2 < x < 0.6 for x in rc[1:6]), rc
+    assert seed0["imp"]["random_cut_current_tree_kept"] != seed0["imp"]["random_cut_current_tree_kept_2"]
+    assert all(a_ > b_ for a_, b_ in zip(seed0["imp"]["current_tree_kept"][1:6],
+                                        seed0["imp"]["random_cut_current_tree_kept"][1:6]))
     verdicts = {v.claim.id: v.holds for v in evaluate(topology.CLAIMS, a)}
     assert verdicts["ripser_equals_spanning_forest"] and verdicts["mst_imp_keeps_tree"]

@@ -10,10 +10,13 @@ Six measurements, each cheap at the default scale:
    chaos) against the variance map iterated from the first layer's value.
 3. ``collapse``: SBP (SNIP scores ``|w dL/dw|`` on a class-balanced batch, one
    global threshold, last layer included) on tanh MLPs of each depth in
-   ``depths``, ordered against EOC initialisation: at each of ``sparsities``,
-   whether a path of kept weights still joins input to output
+   ``depths``, at three initialisations: the edge of chaos, a far-ordered
+   point (``ordered_sigma_w``, ``ordered_sigma_b``) and a chaotic one
+   (``chaotic_chi`` at ``sigma_b``): at each of ``sparsities``, whether a path
+   of kept weights still joins input to output
    (:func:`pruning_utils.masks.collapse_report`) and how many layers kept
-   nothing.
+   nothing. ``sweep``: the same at ``sweep_depth`` across ``chi_sweep``
+   (``sigma_w`` solved for each ``chi`` at ``sigma_b``) and the edge.
 4. ``rescale``: deep ReLU MLPs at the edge of chaos pruned at
    ``rescale_sparsity`` by random masks and by SBP masks, over
    ``variance_draws`` independent networks: the forward variance of the last
@@ -62,11 +65,16 @@ from .common import RUNTIME_SCHEMA, load_data, swap_seeds
 SCHEMA = {
     "dataset": Choice("mnist5k", ("mnist5k", "digits", "mnist", "fashion-mnist")),
     "width": Int(100, 2, 100_000, help="hidden width of every MLP"),
-    "depths": FloatList((10, 20, 40), 1, 1000, help="hidden layers of the collapse experiment"),
+    "depths": FloatList((5, 10, 20, 40, 60), 1, 1000, help="hidden layers of the collapse experiment"),
     "sparsities": FloatList((0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995), 0.0, 1.0, high_inclusive=False),
     "sigma_b": Float(0.2, 0.0, 10.0, help="bias scale of the tanh edge of chaos"),
     "ordered_sigma_w": Float(1.0, 0.0, 10.0, low_inclusive=False),
     "ordered_sigma_b": Float(1.0, 0.0, 10.0),
+    "chaotic_chi": Float(1.15, 1.0, 10.0, low_inclusive=False,
+                         help="chi of the chaotic point of the collapse experiment (tanh at sigma_b)"),
+    "chi_sweep": FloatList((0.4, 0.7, 0.9, 1.1, 1.3), 0.05, 10.0,
+                           help="chi of the off-edge points of the collapse sweep (tanh at sigma_b; 1 is the edge)"),
+    "sweep_depth": Int(60, 1, 1000, help="hidden layers of the collapse sweep across chi"),
     "propagation_depth": Int(50, 1, 10_000),
     "rescale_depth": Int(20, 1, 1000),
     "rescale_sparsity": Float(0.9, 0.0, 1.0, low_inclusive=False, high_inclusive=False),
@@ -187,6 +195,14 @@ def run(**params) -> dict:
            "per_seed": []}
     inits = {"eoc": ("tanh", sw_tanh, p["sigma_b"]),
              "ordered": ("tanh", p["ordered_sigma_w"], p["ordered_sigma_b"])}
+    collapse_inits = {**inits, "chaotic": ("tanh", eoc.sigma_w_for_chi("tanh", p["chaotic_chi"], p["sigma_b"]),
+                                           p["sigma_b"])}
+    if any(abs(c - 1.0) < 1e-9 for c in p["chi_sweep"]):
+        raise ValueError(f"parameter 'chi_sweep' = {list(p['chi_sweep'])!r} is not allowed; the edge (chi = 1) is "
+                         f"always in the sweep, list the off-edge points only")
+    sweep_points = [(c, eoc.sigma_w_for_chi("tanh", c, p["sigma_b"])) for c in sorted(p["chi_sweep"])]
+    out["eoc"]["chaotic_sigma_w"] = collapse_inits["chaotic"][1]
+    out["eoc"]["sweep"] = [{"chi": c, "sigma_w": sw} for c, sw in sweep_points]
     tcfg = train_config(p)
     sparsities = sorted(p["sparsities"])
     for i in range(p["seeds"]):
@@ -204,25 +220,32 @@ def run(**params) -> dict:
             meas = _preactivation_variances(net, gauss)[:-1]
             prop[name] = {"measured": meas, "theory": _theory_variances(act, sw, sb, meas[0], len(meas))}
         row["propagation"] = prop
-        # 3. collapse against depth and sparsity
-        coll = {}
-        for name, (act, sw, sb) in inits.items():
-            coll[name] = []
-            for d in (int(x) for x in p["depths"]):
-                net = _mlp(info, d, p["width"], act, seed, device)
-                eoc.init_(net, sw, sb, seed=seed)
-                scores = snip_scores(net, xb, yb)
-                mks = [masks_from_scores(scores, s) for s in sparsities]
-                reps = [collapse_report(m) for m in mks]
-                crit = next((s for s, r in zip(sparsities, reps) if r["passes_signal"] is False), None)
-                layer_names = list(scores)
-                coll[name].append({"depth": d, "critical_sparsity": crit,
-                                   "passes_signal": [r["passes_signal"] for r in reps],
-                                   "layers_emptied": [len(r["collapsed"]) for r in reps],
-                                   "first_cut_layer": [None if r["first_cut"] is None
-                                                       else layer_names.index(r["first_cut"]) for r in reps],
-                                   "kept_per_layer": [[float(v.float().mean()) for v in m.values()] for m in mks]})
+        # 3. collapse against depth and sparsity, at the edge, a far-ordered and a chaotic point; and across chi
+        def collapse_at(act, sw, sb, d, keep_profiles=True):
+            net = _mlp(info, d, p["width"], act, seed, device)
+            eoc.init_(net, sw, sb, seed=seed)
+            scores = snip_scores(net, xb, yb)
+            mks = [masks_from_scores(scores, s) for s in sparsities]
+            reps = [collapse_report(m) for m in mks]
+            crit = next((s for s, r in zip(sparsities, reps) if r["passes_signal"] is False), None)
+            layer_names = list(scores)
+            entry = {"depth": d, "critical_sparsity": crit,
+                     "passes_signal": [r["passes_signal"] for r in reps],
+                     "layers_emptied": [len(r["collapsed"]) for r in reps],
+                     "first_cut_layer": [None if r["first_cut"] is None
+                                         else layer_names.index(r["first_cut"]) for r in reps]}
+            if keep_profiles:
+                entry["kept_per_layer"] = [[float(v.float().mean()) for v in m.values()] for m in mks]
+            return entry
+
+        coll = {name: [collapse_at(act, sw, sb, d) for d in (int(x) for x in p["depths"])]
+                for name, (act, sw, sb) in collapse_inits.items()}
         row["collapse"] = coll
+        row["sweep"] = [{"chi": c, **collapse_at("tanh", sw, p["sigma_b"], p["sweep_depth"], keep_profiles=False)}
+                        for c, sw in sweep_points[:sum(c < 1 for c, _ in sweep_points)]] + \
+            [{"chi": 1.0, **collapse_at("tanh", sw_tanh, p["sigma_b"], p["sweep_depth"], keep_profiles=False)}] + \
+            [{"chi": c, **collapse_at("tanh", sw, p["sigma_b"], p["sweep_depth"], keep_profiles=False)}
+             for c, sw in sweep_points[sum(c < 1 for c, _ in sweep_points):]]
         # 4. rescaling: forward variance (over independent draws) and trainability of a pruned deep ReLU MLP
         resc = {"log_gain": {}, "identity_share": {}}
         for d in range(p["variance_draws"]):
@@ -381,17 +404,55 @@ def _eoc_values(r):
                       over="exact", tolerance=0.0)], {k: e[k] for k in ("tanh", "elu", "relu")}
 
 
-def _critical(c):
-    return c["critical_sparsity"] if c["critical_sparsity"] is not None else 1.0
+def _steps(r, c):
+    """How many grid sparsities a mask passes signal at before its first cut (the grid's length if never cut)."""
+    grid = sorted(r["params"]["sparsities"])
+    return grid.index(c["critical_sparsity"]) if c["critical_sparsity"] is not None else len(grid)
 
 
-def _collapse(r):
+def _collapse_vs(other):
+    def check(r):
+        rows = r["per_seed"]
+        stats, nums = [], {}
+        for k, o in enumerate(rows[0]["collapse"][other]):
+            d = [_steps(r, s["collapse"]["eoc"][k]) - _steps(r, s["collapse"][other][k]) for s in rows]
+            stats.append(Statistic(f"depth {o['depth']}: EOC minus {other}, grid steps before the first cut", d, 0.5))
+            nums[f"depth {o['depth']}: first sparsity with no path, EOC and {other}, per seed"] = \
+                [[s["collapse"]["eoc"][k]["critical_sparsity"], s["collapse"][other][k]["critical_sparsity"]]
+                 for s in rows]
+        return stats, nums
+    return check
+
+
+def _another_eoc_draw(key):
+    """The result with the ``key`` initialisation's collapse replaced by the next seed's edge-of-chaos one."""
+    def assign(s, src):
+        s["collapse"][key] = copy.deepcopy(src["collapse"]["eoc"])
+    return lambda r: swap_seeds(r, assign, next_seed=True)
+
+
+def _sweep(r):
     rows = r["per_seed"]
-    stats = []
-    for k, o in enumerate(rows[0]["collapse"]["ordered"]):
-        d = [_critical(s["collapse"]["eoc"][k]) - _critical(s["collapse"]["ordered"][k]) for s in rows]
-        stats.append(Statistic(f"depth {o['depth']}: EOC minus ordered first sparsity with no path", d, 0.0))
-    return stats
+    stats, nums = [], {}
+    edge = [next(e for e in s["sweep"] if e["chi"] == 1.0) for s in rows]
+    for j, e in enumerate(rows[0]["sweep"]):
+        if e["chi"] == 1.0:
+            continue
+        d = [_steps(r, edge[i]) - _steps(r, s["sweep"][j]) for i, s in enumerate(rows)]
+        stats.append(Statistic(f"chi {e['chi']:g}: EOC minus this point, grid steps before the first cut, depth "
+                               f"{e['depth']}", d, 0.5))
+    nums["first sparsity with no path per chi (first seed)"] = {f"{e['chi']:g}": e["critical_sparsity"]
+                                                                for e in rows[0]["sweep"]}
+    return stats, nums
+
+
+def _another_eoc_in_sweep(r):
+    def assign(s, src):
+        edge = copy.deepcopy(next(e for e in src["sweep"] if e["chi"] == 1.0))
+        for j, e in enumerate(s["sweep"]):
+            if e["chi"] != 1.0:
+                s["sweep"][j] = {**edge, "chi": e["chi"]}
+    return swap_seeds(r, assign, next_seed=True)
 
 
 def _gains(r, masks):
@@ -446,9 +507,27 @@ CLAIMS = [
           "hayou2021robust", _eoc_values, kind="check",
           note="a check of the solver against quadrature: the edge of chaos is a property of the activation"),
     Claim("ordered_collapses_first",
-          "At every depth and seed, SBP cuts every input-output path of the ordered-phase tanh network at a lower "
-          "sparsity than that of the edge-of-chaos network",
-          "hayou2021robust", _collapse),  # no control computed yet (issue 21: the chaotic side, nearer points)
+          "At every depth and seed, SBP cuts every input-output path of the far-ordered tanh network at a lower "
+          "sparsity of the grid than that of the edge-of-chaos network",
+          "hayou2021robust", _collapse_vs("ordered"),
+          control=Control("another edge-of-chaos draw",
+                          "The next seed's edge-of-chaos network in the ordered one's place: a difference on the "
+                          "grid must exceed what one draw of the same initialisation shows against another",
+                          _another_eoc_draw("ordered"))),
+    Claim("chaotic_collapses_first",
+          "At every depth and seed, SBP cuts every input-output path of the chaotic tanh network at a lower "
+          "sparsity of the grid than that of the edge-of-chaos network",
+          "hayou2021robust", _collapse_vs("chaotic"),
+          control=Control("another edge-of-chaos draw",
+                          "The next seed's edge-of-chaos network in the chaotic one's place",
+                          _another_eoc_draw("chaotic"))),
+    Claim("edge_prunes_furthest",
+          "At the sweep's depth, for every seed, SBP keeps a path in the edge-of-chaos network to a higher "
+          "sparsity of the grid than at every off-edge point of the sweep, ordered and chaotic",
+          "hayou2021robust", _sweep,
+          control=Control("another edge-of-chaos draw at every point",
+                          "The next seed's edge-of-chaos network in every off-edge point's place",
+                          _another_eoc_in_sweep)),
     Claim("rescaling_restores_variance_random_masks",
           "With random masks, the rescaling trick brings the pruned ReLU network's per-layer forward-variance gain "
           "within 10% of the dense network's, and without it the gain is below one half (every seed)",
