@@ -177,10 +177,12 @@ print(f"the ordered baseline, tanh at sigma_w = 1, sigma_b = 1: chi = {eoc.chi('
 # 1. the edge of chaos solved (above);
 # 2. the measured pre-activation variance through 50 layers against the
 #    variance map, tanh on the edge and in the ordered phase, ReLU on the edge;
-# 3. SBP on tanh MLPs of 10, 20 and 40 hidden layers, ordered
-#    ($\sigma_w = 1, \sigma_b = 1$) against EOC initialisation, at sparsities
-#    from 50% to 99.5%: the first sparsity with no input-output path and the
-#    layers emptied;
+# 3. SBP on tanh MLPs of 5, 10, 20, 40 and 60 hidden layers at three
+#    initialisations: the edge of chaos, a far-ordered point
+#    ($\sigma_w = 1, \sigma_b = 1$, $\chi \approx 0.4$) and a chaotic one
+#    ($\chi = 1.15$ at $\sigma_b = 0.2$), at sparsities from 50% to 99.5%: the
+#    first sparsity with no input-output path and the layers emptied; and at
+#    60 hidden layers across $\chi$ = 0.4, 0.7, 0.9, 1 (the edge), 1.1, 1.3;
 # 4. the rescaling trick on a 20-layer ReLU MLP at 90% sparsity, with random
 #    masks and with SBP masks, over 16 independent networks; then training;
 # 5. ResNet-20 and ResNet-56 against their Stable versions: per-block gradient
@@ -192,7 +194,7 @@ print(f"the ordered baseline, tanh at sigma_w = 1, sigma_b = 1: chi = {eoc.chi('
 # %% tags=["parameters"]
 dataset = "mnist5k"
 width = 100
-depths = [10, 20, 40]
+depths = [5, 10, 20, 40, 60]
 sparsities = [0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995]
 rescale_depth = 20
 rescale_sparsity = 0.9
@@ -273,58 +275,126 @@ plt.show()
 # of width 100 on Gaussian inputs (mean over seeds), against the variance map
 # started from the measured first layer. For tanh the measured variance
 # follows the map to its fixed point $q^*$ in both phases: the variance alone
-# does not tell the phases apart, the correlations and gradients do. For ReLU
+# does not tell the phases apart; the correlations do (Figure 1b, below). For ReLU
 # on the edge the map is flat; the measured curve wanders around it, the
 # finite-width fluctuation that section 4 has to average away.
 #
-# ## Layer collapse: ordered against edge of chaos
+# The correlation map $c \mapsto c'$ of two inputs at the variance fixed point
+# is what separates the phases: in the ordered phase every pair of inputs is
+# driven to $c = 1$ (all inputs look alike deep in the network), in the chaotic
+# phase to a fixed point $c^* < 1$ (nearby inputs decorrelate), and on the edge
+# the slope at $c = 1$ is exactly one, so correlations converge only
+# polynomially. `eoc.correlation_map` integrates the 2-D Gaussian expectation
+# piece by piece between the activation's kinks (for ReLU it matches the
+# arc-cosine closed form to roundoff, tested).
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(16, 4))
-shades = {10: 0.45, 20: 0.7, 40: 1.0}
-for name, c, ls in (("eoc", "#2a9d8f", "-"), ("ordered", "#e76f51", "--")):
+chi_points = {"ordered": (params["ordered_sigma_w"], params["ordered_sigma_b"]),
+              "edge of chaos": (result["eoc"]["tanh"], params["sigma_b"]),
+              "chaotic": (result["eoc"]["chaotic_sigma_w"], params["sigma_b"])}
+colors = {"ordered": "#e76f51", "edge of chaos": "#2a9d8f", "chaotic": "#6d597a"}
+cs = np.linspace(-0.2, 1.0, 25)
+fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+for name, (sw_, sb_) in chi_points.items():
+    axes[0].plot(cs, [eoc.correlation_map("tanh", sw_, sb_, float(c)) for c in cs], color=colors[name],
+                 label=f"{name}: $\chi$ = {eoc.chi('tanh', sw_, sb_):.2f}")
+    c, path = 0.3, [0.3]
+    for _ in range(60):
+        c = eoc.correlation_map("tanh", sw_, sb_, c)
+        path.append(c)
+    axes[1].plot(range(len(path)), path, color=colors[name], label=name)
+    print(f"{name:14s} sigma_w {sw_:.4f}, sigma_b {sb_:.2f}: chi {eoc.chi('tanh', sw_, sb_):.4f}; a pair at "
+          f"c = 0.3 reaches c = {path[-1]:.4f} after 60 layers")
+axes[0].plot(cs, cs, color="k", lw=0.8, ls=":", label="$c' = c$")
+axes[0].set_xlabel("input correlation $c$")
+axes[0].set_ylabel("next layer's correlation $c'$")
+axes[0].legend(fontsize=8)
+axes[1].set_xlabel("layer")
+axes[1].set_ylabel("correlation of two inputs")
+axes[1].legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **Figure 1b.** Left: the correlation map of tanh at the three points the
+# collapse experiment uses (dotted: the diagonal; a fixed point is where a
+# curve crosses it). Right: the correlation of two inputs that start at
+# $c = 0.3$, layer after layer. The ordered map pulls every pair to 1 within a
+# few layers, the chaotic one to its fixed point below 1, and on the edge the
+# pair approaches 1 slowly, with no depth scale.
+#
+# ## Layer collapse: both sides of the edge, and across $\chi$
+
+# %%
+fig, axes = plt.subplots(1, 4, figsize=(20, 4))
+shades = dict(zip(depths, np.linspace(0.35, 1.0, len(depths))))
+inits_shown = (("eoc", "#2a9d8f", "-"), ("ordered", "#e76f51", "--"), ("chaotic", "#6d597a", ":"))
+for name, c, ls in inits_shown:
     for j, d in enumerate(result["params"]["depths"]):
         d = int(d)
         frac = np.mean([[e / (d + 1) for e in s["collapse"][name][j]["layers_emptied"]] for s in per_seed], 0)
         axes[0].plot([100 * x for x in sorted(sparsities)], frac, color=c, ls=ls, marker="o",
-                     alpha=shades.get(d, 1.0), label=f"{name}, {d} hidden layers")
-    crit = [[s["collapse"][name][j]["critical_sparsity"] or 1.0 for j in range(len(depths))] for s in per_seed]
-    axes[1].errorbar(depths, 100 * np.mean(crit, 0), yerr=100 * np.std(crit, 0), color=c, ls=ls, marker="o",
+                     alpha=shades.get(d, 1.0), label=f"{name}, {d} hidden layers" if d in (depths[0], depths[-1]) else None)
+    need = np.array([[s["collapse"][name][j]["min_kept_fraction"] for j in range(len(depths))] for s in per_seed])
+    axes[1].errorbar(depths, 100 * need.mean(0), yerr=100 * need.std(0), color=c, ls=ls, marker="o",
                      capsize=3, label=name)
     kept = per_seed[0]["collapse"][name][-1]["kept_per_layer"][list(sorted(sparsities)).index(0.9)]
     axes[2].plot(np.arange(len(kept)), kept, color=c, ls=ls, marker=".", label=f"{name}, {depths[-1]} hidden layers")
+sweep = per_seed[0]["sweep"]
+chis_s = [e["chi"] for e in sweep]
+need_s = np.array([[e["min_kept_fraction"] for e in s["sweep"]] for s in per_seed])
+axes[3].errorbar(chis_s, 100 * need_s.mean(0), yerr=100 * need_s.std(0), color="k", marker="o", capsize=3)
+axes[3].axvline(1.0, color="#2a9d8f", lw=1, ls="--", label="edge of chaos")
 axes[0].set_xlabel("sparsity (%)")
 axes[0].set_ylabel("fraction of layers emptied")
 axes[0].legend(fontsize=7)
 axes[1].set_xlabel("hidden layers")
-axes[1].set_ylabel("first sparsity with no path (%)")
+axes[1].set_ylabel("smallest share kept with a path (%)")
+axes[1].set_yscale("log")
 axes[1].legend(fontsize=8)
 axes[2].set_yscale("log")
 axes[2].set_xlabel("layer (0 = input layer)")
 axes[2].set_ylabel("fraction kept at 90% sparsity")
 axes[2].legend(fontsize=8)
+axes[3].set_xlabel(r"$\chi$ (tanh, $\sigma_b = 0.2$)")
+axes[3].set_ylabel(f"smallest share kept with a path (%), {sweep[0]['depth']} layers")
+axes[3].set_yscale("log")
+axes[3].legend(fontsize=8)
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# **Figure 2.** SBP with one global threshold on tanh MLPs. Left: the fraction
+# **Figure 2.** SBP with one global threshold on tanh MLPs. First: the fraction
 # of layers with nothing kept, against sparsity, for each depth (mean over
-# seeds). Middle: the first tested sparsity at which no path of kept weights
-# joins input to output, against depth (mean and spread over seeds). Right:
-# the fraction of each layer kept at 90% sparsity in the deepest network
-# (first seed; layers with nothing kept do not appear on the log scale). In
-# the ordered phase the threshold strips the early layers, as the
-# $\chi^{(L-l)/2}$ profile of the derivation, and the critical sparsity falls
-# with depth; on the edge of chaos the kept fractions are level across the
-# hidden layers and every tested depth keeps a path up to 98% sparsity or more.
+# seeds; lighter = shallower). Second: the smallest share of the weights one
+# global threshold on SBP's scores can keep with a path from input to output
+# still open (found by bisection on the kept count), against depth (mean and
+# spread over seeds, log scale). Third: the fraction of each layer kept at 90%
+# sparsity in the deepest network (first seed; layers with nothing kept do not
+# appear on the log scale). Fourth: the same smallest share against $\chi$ at
+# 60 hidden layers, both sides of the edge. In the ordered
+# phase the threshold strips the early layers, as the $\chi^{(L-l)/2}$ profile
+# of the derivation, and the critical sparsity falls with depth. The chaotic
+# side fails the other way: gradients grow towards the input, scores fall
+# towards the output, and the threshold strips the last layers. On the edge the
+# kept fractions are level across the hidden layers, and the share a path needs
+# grows far more slowly with depth. The cell below prints every value; the
+# claims decide, seed by seed, which factors exceed what another draw of the
+# edge-of-chaos network shows.
 
 # %%
-for name in ("ordered", "eoc"):
+for name in ("ordered", "eoc", "chaotic"):
     for j, d in enumerate(depths):
         cs = [s["collapse"][name][j]["critical_sparsity"] for s in per_seed]
         cut = [s["collapse"][name][j]["first_cut_layer"][sorted(sparsities).index(c)] if c is not None else None
                for s, c in zip(per_seed, cs)]
-        print(f"{name:8s} depth {d:3d}: first sparsity with no path per seed {cs}, first layer cut there {cut}")
+        need = ", ".join(f"{100 * s['collapse'][name][j]['min_kept_fraction']:.2f}%" for s in per_seed)
+        print(f"{name:8s} depth {d:3d}: first grid sparsity with no path per seed {cs}, first layer cut there {cut}; "
+              f"smallest share kept with a path {need}")
+for j, e in enumerate(per_seed[0]["sweep"]):
+    need = ", ".join(f"{100 * s['sweep'][j]['min_kept_fraction']:.2f}%" for s in per_seed)
+    print(f"sweep, depth {e['depth']}, chi {e['chi']:.2f}: first grid sparsity with no path per seed "
+          f"{[s['sweep'][j]['critical_sparsity'] for s in per_seed]}; smallest share kept with a path {need}")
 
 # %% [markdown]
 # ## The rescaling trick, and what it assumes
@@ -535,8 +605,12 @@ for name in names:
 # without the trick as control; the trainability claims have the unrescaled
 # network under another seed, so a lift must exceed that network's own change
 # from seed to seed; Stable ResNet's flat gradients have the standard ResNet
-# at the same depths. The collapse claim has no control yet (the chaotic side
-# and nearer-ordered points are not run here).
+# at the same depths. The three collapse claims compare the smallest share of
+# the weights that keeps a path open (an off-edge network must need at least
+# three times the edge's share), at the deepest depth and at the sweep's, where
+# the theory's effect is largest; their control is the next seed's
+# edge-of-chaos network in the other point's place: the factor must exceed what
+# one draw of the same initialisation shows against another.
 #
 # Each claim is an object in `pruning_utils.experiments.pruning_at_init.CLAIMS`.
 # Each is decided on a statistic per seed against its threshold, and a verdict counts
@@ -562,7 +636,8 @@ print(numbers_report(verdicts))
 # | | Hayou et al. (2021), from the code and the mean-field results it builds on | here (default parameters) |
 # |---|---|---|
 # | edge of chaos | tanh and ELU at $\sigma_b = 0.2$, ReLU at $\sigma_w^2 = 2$; constants hard-coded | solved by quadrature: tanh 1.3041, ELU 1.2293, ReLU $\sqrt2$ (claim `edge_of_chaos_values`); the code's constants have $\chi$ slightly below 1 |
-# | ordered phase | SBP on an ordered initialisation collapses layers, more so with depth | the ordered tanh MLP loses every path at 50-90% sparsity, lower the deeper it is; the EOC one at 98-99.5% (claim `ordered_collapses_first`); early layers go first |
+# | ordered phase | SBP on an ordered initialisation collapses layers, more so with depth | the far-ordered tanh MLP needs a larger share of its weights to keep a path than the EOC one, more the deeper it is, and loses its early layers first (claim `ordered_collapses_first`) |
+# | chaotic phase, and the edge itself | the edge of chaos is where pruning at initialisation is robust | the chaotic point loses its paths early too, from the last layers (claim `chaotic_collapses_first`); across $\chi$ at 60 hidden layers the edge needs the smallest share of all, and the claim `edge_prunes_furthest` decides whether every point on both sides needs three times as much (values printed after Figure 2) |
 # | rescaling trick | restores the edge of chaos after pruning | for random masks yes, to within a few percent per layer (claim `rescaling_restores_variance_random_masks`); for SBP's masks on ReLU no: the gain is two per layer, because SBP keeps active inputs (claim `rescaling_restores_variance_sbp_masks` does not hold); rescaled SBP on the deep ReLU net does not train (claim `rescaling_trainability_follows_variance`) |
 # | rescaling, tanh | (used for VGG with tanh/ELU variants) | at 98% rescaled SBP trains the 10-layer tanh MLP and unrescaled SBP does not (claim `sbp_rescaled_trains_at_high_sparsity`) |
 # | Stable ResNet | per-block gradients bounded in depth; SBP-SR beats SBP on deep ResNets | per-block gradient norms within a factor of 1.5 at depth 56, against about 20 for the standard ResNet (claim `stable_resnet_flat_gradients`); the CIFAR training comparison needs a GPU (below) |

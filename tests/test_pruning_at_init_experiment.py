@@ -96,22 +96,28 @@ def test_chi_sweep_lists_off_edge_points_only():
         pai.run(**{**TINY, "chi_sweep": (0.7, 1.0)})
 
 
-def test_collapse_claims_count_grid_steps_and_their_control_is_another_edge_draw():
-    grid = [0.5, 0.9, 0.99]
+def test_collapse_claims_compare_the_smallest_kept_fraction_and_their_control_is_another_edge_draw():
+    def entry(kept):
+        return {"depth": 4, "critical_sparsity": None, "min_kept_fraction": kept}
 
-    def entry(crit):
-        return {"depth": 4, "critical_sparsity": crit}
-
-    rows = [{"collapse": {"eoc": [entry(0.99)], "ordered": [entry(0.5)], "chaotic": [entry(None)]},
-             "sweep": [{"chi": 0.7, **entry(0.9)}, {"chi": 1.0, **entry(0.99)}, {"chi": 1.3, **entry(0.5)}]}
-            for _ in range(3)]
-    r = {"params": {"sparsities": grid}, "per_seed": rows}
+    edge = [0.010, 0.012, 0.011]
+    rows = [{"collapse": {"eoc": [entry(1.0), entry(e)], "ordered": [entry(1.0), entry(0.5)],
+                          "chaotic": [entry(1.0), entry(2 * e)]},
+             "sweep": [{"chi": 0.7, **entry(0.2)}, {"chi": 1.0, **entry(e)}, {"chi": 1.3, **entry(0.3)}]}
+            for e in edge]
+    r = {"params": {"sparsities": [0.5, 0.9]}, "per_seed": rows}
     v = {x.claim.id: x for x in evaluate([c for c in pai.CLAIMS if c.id in
                                           ("ordered_collapses_first", "chaotic_collapses_first",
                                            "edge_prunes_furthest")], r)}
-    assert v["ordered_collapses_first"].statistics[0].values == (2.0,) * 3       # 0.99 is two steps past 0.5
-    assert v["ordered_collapses_first"].word == "holds"                          # another EOC draw: 0 steps
-    assert v["chaotic_collapses_first"].statistics[0].values == (-1.0,) * 3      # never cut: past the grid
-    assert v["chaotic_collapses_first"].word == "does not hold"
-    assert [s.values for s in v["edge_prunes_furthest"].statistics] == [(1.0,) * 3, (2.0,) * 3]
-    assert v["edge_prunes_furthest"].word == "holds"
+    # only the deepest depth counts; ordered needs about 45 times the edge's weights, chaotic twice
+    assert v["ordered_collapses_first"].statistics[0].values == pytest.approx([math.log10(0.5 / e) for e in edge])
+    assert v["ordered_collapses_first"].word == "holds"           # another edge draw: within 20%, far from 3x
+    assert v["chaotic_collapses_first"].word == "does not hold"   # twice is not three times
+    assert len(v["edge_prunes_furthest"].statistics) == 2 and v["edge_prunes_furthest"].word == "holds"
+    # the smallest kept fraction with a path is found exactly: bisection on a tiny chain
+    import torch
+    scores = {"a": torch.tensor([[3.0, 0.1], [0.2, 0.3]]), "b": torch.tensor([[0.5, 2.0]])}
+    # the two largest (a[0, 0], b[0, 1]) do not join: unit 0 feeds b[0, 0] = 0.5, the third largest
+    assert pai._min_kept_fraction(scores) == pytest.approx(3 / 6)
+    scores["b"] = torch.tensor([[2.0, 0.5]])
+    assert pai._min_kept_fraction(scores) == pytest.approx(2 / 6)          # now they do

@@ -15,8 +15,10 @@ Six measurements, each cheap at the default scale:
    (``chaotic_chi`` at ``sigma_b``): at each of ``sparsities``, whether a path
    of kept weights still joins input to output
    (:func:`pruning_utils.masks.collapse_report`) and how many layers kept
-   nothing. ``sweep``: the same at ``sweep_depth`` across ``chi_sweep``
-   (``sigma_w`` solved for each ``chi`` at ``sigma_b``) and the edge.
+   nothing, and (bisection on the kept count) the smallest kept fraction
+   that still leaves a path. ``sweep``: the same at ``sweep_depth`` across
+   ``chi_sweep`` (``sigma_w`` solved for each ``chi`` at ``sigma_b``) and the
+   edge.
 4. ``rescale``: deep ReLU MLPs at the edge of chaos pruned at
    ``rescale_sparsity`` by random masks and by SBP masks, over
    ``variance_draws`` independent networks: the forward variance of the last
@@ -162,6 +164,24 @@ def _identity_share(net, masks, x):
     return out
 
 
+def _min_kept_fraction(scores) -> float:
+    """The smallest fraction of the weights one global threshold on ``scores`` can keep with a path from input to
+    output still open (bisection on the kept count: the masks are nested, so having a path is monotone)."""
+    n = sum(v.numel() for v in scores.values())
+
+    def passes(k):
+        return collapse_report(masks_from_scores(scores, 1.0 - k / n))["passes_signal"] is not False
+
+    lo, hi = 0, n            # passes(hi) holds (the dense net); find the smallest k that passes
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if passes(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi / n
+
+
 def _to_rgb32(x):
     """Grey images to 3 x 32 x 32 (bilinear resize, channel copied), for the CIFAR-shaped ResNets."""
     x = torch.nn.functional.interpolate(x, size=(32, 32), mode="bilinear", align_corners=False)
@@ -236,6 +256,7 @@ def run(**params) -> dict:
                                          else layer_names.index(r["first_cut"]) for r in reps]}
             if keep_profiles:
                 entry["kept_per_layer"] = [[float(v.float().mean()) for v in m.values()] for m in mks]
+            entry["min_kept_fraction"] = _min_kept_fraction(scores)
             return entry
 
         coll = {name: [collapse_at(act, sw, sb, d) for d in (int(x) for x in p["depths"])]
@@ -404,22 +425,25 @@ def _eoc_values(r):
                       over="exact", tolerance=0.0)], {k: e[k] for k in ("tanh", "elu", "relu")}
 
 
-def _steps(r, c):
-    """How many grid sparsities a mask passes signal at before its first cut (the grid's length if never cut)."""
-    grid = sorted(r["params"]["sparsities"])
-    return grid.index(c["critical_sparsity"]) if c["critical_sparsity"] is not None else len(grid)
+#: how many times as many weights an off-edge network must need to keep a path open, against the edge of chaos
+FACTOR = 3.0
+
+
+def _log_ratio(other, edge):
+    return math.log10(other["min_kept_fraction"] / edge["min_kept_fraction"])
 
 
 def _collapse_vs(other):
     def check(r):
         rows = r["per_seed"]
-        stats, nums = [], {}
-        for k, o in enumerate(rows[0]["collapse"][other]):
-            d = [_steps(r, s["collapse"]["eoc"][k]) - _steps(r, s["collapse"][other][k]) for s in rows]
-            stats.append(Statistic(f"depth {o['depth']}: EOC minus {other}, grid steps before the first cut", d, 0.5))
-            nums[f"depth {o['depth']}: first sparsity with no path, EOC and {other}, per seed"] = \
-                [[s["collapse"]["eoc"][k]["critical_sparsity"], s["collapse"][other][k]["critical_sparsity"]]
-                 for s in rows]
+        deepest = len(rows[0]["collapse"][other]) - 1
+        d = rows[0]["collapse"][other][deepest]["depth"]
+        vals = [_log_ratio(s["collapse"][other][deepest], s["collapse"]["eoc"][deepest]) for s in rows]
+        stats = [Statistic(f"depth {d}: log10 of the smallest kept fraction with a path, {other} over EOC", vals,
+                           math.log10(FACTOR))]
+        nums = {f"depth {c['depth']}: smallest kept fraction with a path, EOC and {other}, per seed":
+                [[s["collapse"]["eoc"][k]["min_kept_fraction"], s["collapse"][other][k]["min_kept_fraction"]]
+                 for s in rows] for k, c in enumerate(rows[0]["collapse"][other])}
         return stats, nums
     return check
 
@@ -438,11 +462,11 @@ def _sweep(r):
     for j, e in enumerate(rows[0]["sweep"]):
         if e["chi"] == 1.0:
             continue
-        d = [_steps(r, edge[i]) - _steps(r, s["sweep"][j]) for i, s in enumerate(rows)]
-        stats.append(Statistic(f"chi {e['chi']:g}: EOC minus this point, grid steps before the first cut, depth "
-                               f"{e['depth']}", d, 0.5))
-    nums["first sparsity with no path per chi (first seed)"] = {f"{e['chi']:g}": e["critical_sparsity"]
-                                                                for e in rows[0]["sweep"]}
+        stats.append(Statistic(f"chi {e['chi']:g}, depth {e['depth']}: log10 of the smallest kept fraction with a "
+                               f"path, this point over EOC", [_log_ratio(s["sweep"][j], edge[i])
+                                                              for i, s in enumerate(rows)], math.log10(FACTOR)))
+    nums["smallest kept fraction with a path per chi, per seed"] = {
+        f"{e['chi']:g}": [s["sweep"][j]["min_kept_fraction"] for s in rows] for j, e in enumerate(rows[0]["sweep"])}
     return stats, nums
 
 
@@ -507,23 +531,25 @@ CLAIMS = [
           "hayou2021robust", _eoc_values, kind="check",
           note="a check of the solver against quadrature: the edge of chaos is a property of the activation"),
     Claim("ordered_collapses_first",
-          "At every depth and seed, SBP cuts every input-output path of the far-ordered tanh network at a lower "
-          "sparsity of the grid than that of the edge-of-chaos network",
+          "At the deepest tested depth, for every seed, SBP with one global threshold needs at least three times "
+          "as many weights to keep an input-output path open in the far-ordered tanh network as in the "
+          "edge-of-chaos one",
           "hayou2021robust", _collapse_vs("ordered"),
           control=Control("another edge-of-chaos draw",
-                          "The next seed's edge-of-chaos network in the ordered one's place: a difference on the "
-                          "grid must exceed what one draw of the same initialisation shows against another",
+                          "The next seed's edge-of-chaos network in the ordered one's place: the factor must exceed "
+                          "what one draw of the same initialisation shows against another",
                           _another_eoc_draw("ordered"))),
     Claim("chaotic_collapses_first",
-          "At every depth and seed, SBP cuts every input-output path of the chaotic tanh network at a lower "
-          "sparsity of the grid than that of the edge-of-chaos network",
+          "At the deepest tested depth, for every seed, SBP with one global threshold needs at least three times "
+          "as many weights to keep an input-output path open in the chaotic tanh network as in the edge-of-chaos "
+          "one",
           "hayou2021robust", _collapse_vs("chaotic"),
           control=Control("another edge-of-chaos draw",
                           "The next seed's edge-of-chaos network in the chaotic one's place",
                           _another_eoc_draw("chaotic"))),
     Claim("edge_prunes_furthest",
-          "At the sweep's depth, for every seed, SBP keeps a path in the edge-of-chaos network to a higher "
-          "sparsity of the grid than at every off-edge point of the sweep, ordered and chaotic",
+          "At the sweep's depth, for every seed, every off-edge point of the chi sweep, ordered and chaotic, needs at "
+          "least three times as many weights as the edge of chaos to keep an input-output path open under SBP",
           "hayou2021robust", _sweep,
           control=Control("another edge-of-chaos draw at every point",
                           "The next seed's edge-of-chaos network in every off-edge point's place",
