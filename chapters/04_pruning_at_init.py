@@ -555,7 +555,10 @@ plt.show()
 #
 # All masks are computed on the same EOC-initialised 10-layer tanh MLP: SBP
 # (SNIP scores, global threshold), GraSP {cite}`wang2020picking` (keep the
-# weights with the largest $\theta\cdot Hg$), SynFlow {cite}`tanaka2020synflow`
+# weights with the largest $\theta\cdot Hg$, the logits divided by Wang et
+# al.'s temperature $T = 200$ as in their code; their code also re-draws the
+# linear layers before scoring and splits the batch in two, which this book
+# does not), SynFlow {cite}`tanaka2020synflow`
 # (100 rounds, data-free), magnitude and random; each is rescaled to
 # $\sigma_w^2$ before training, and SBP is also trained unrescaled. The authors
 # report the best test accuracy over epochs; both best and final are shown.
@@ -607,7 +610,10 @@ for name in names:
 # from seed to seed; Stable ResNet's flat gradients have the standard ResNet
 # at the same depths. The three collapse claims compare the smallest share of
 # the weights that keeps a path open (an off-edge network must need at least
-# three times the edge's share), at the deepest depth and at the sweep's, where
+# three times the edge's share, on the geometric mean over seeds: two draws of
+# the edge-of-chaos network differ by up to a factor of about 1.7, so an
+# every-seed rule could not tell a control centred on no difference from a
+# small effect with three seeds), at the deepest depth and at the sweep's, where
 # the theory's effect is largest; their control is the next seed's
 # edge-of-chaos network in the other point's place: the factor must exceed what
 # one draw of the same initialisation shows against another.

@@ -83,7 +83,7 @@ if importlib.util.find_spec("pruning_utils") is None:  # Colab: install the book
 # | `spline`: this book's spline criterion (structured) | 02 | redundancy of BatchNorm-folded hyperplanes, whole channels | after training | 1 |
 # | `mst_imp`: IMP that never cuts a spanning-tree edge | 05 | $\lvert w\rvert$, with the maximum spanning tree protected | after several trainings | one per round |
 # | `sbp`: SNIP at initialisation (SBP) | 04 | $\lvert w\,\partial L/\partial w\rvert$ at initialisation | before training | 0 |
-# | `grasp`: GraSP {cite}`wang2020picking` | 04 | $\theta \cdot Hg$ at initialisation | before training | 0 |
+# | `grasp`: GraSP {cite}`wang2020picking` | 04 | $\theta \cdot Hg$ at initialisation, logits divided by the authors' temperature 200 | before training | 0 |
 # | `synflow`: SynFlow, 100 rounds {cite}`tanaka2020synflow` | 04 | path products of $\lvert w\rvert$, no data | before training | 0 |
 # | `random` | all | nothing: one global threshold on random scores, so about the same fraction of every layer | before training | 0 |
 # | `smart_ratio`: Su et al.'s random ticket {cite}`su2020sanity` | 06 | nothing but depth: random positions, keep fractions decaying with depth | before training | 0 |
@@ -494,10 +494,12 @@ for net in nets:
 #   the loss, not all of it: within the pixels that carry the digits, positions
 #   still matter (exercise 1 looks at how the weights spread over units).
 # * **On the BatchNorm conv net the same data give Frankle et al.'s answer for
-#   SBP and GraSP**: shuffling their masks costs nothing (GraSP's shuffled mask
-#   even retrains better than its own), while it costs IMP tens of points;
-#   SynFlow's mask loses about a tenth. Here SBP and GraSP know nothing their
-#   layer counts do not; IMP does.
+#   SBP**: shuffling its masks costs nothing, while it costs IMP tens of
+#   points; GraSP's and SynFlow's masks lose about a tenth. Here SBP knows
+#   nothing its layer counts do not; IMP does, and GraSP and SynFlow a little.
+#   (GraSP is scored with Wang et al.'s temperature, $T = 200$; without it, in
+#   an earlier run of this chapter, its shuffled mask retrained better than its
+#   own.)
 # * **Su et al.'s checks** do not all carry over at this scale. Scored on a
 #   batch with random labels, SBP's and GraSP's masks on LeNet retrain as well
 #   as the real ones, but on the conv net they lose a tenth or more; scored on

@@ -425,7 +425,10 @@ def _eoc_values(r):
                       over="exact", tolerance=0.0)], {k: e[k] for k in ("tanh", "elu", "relu")}
 
 
-#: how many times as many weights an off-edge network must need to keep a path open, against the edge of chaos
+#: how many times as many weights an off-edge network must need to keep a path open, against the edge of chaos.
+#: Decided on the mean of the log ratio over seeds: two draws of the edge-of-chaos network differ by up to a
+#: factor of 1.7 (log10 0.23), so with three seeds a control centred on 0 could never clear an every-seed rule
+#: robustly; on the mean its two standard errors (about 0.25) sit well below log10(3) = 0.48.
 FACTOR = 3.0
 
 
@@ -440,7 +443,7 @@ def _collapse_vs(other):
         d = rows[0]["collapse"][other][deepest]["depth"]
         vals = [_log_ratio(s["collapse"][other][deepest], s["collapse"]["eoc"][deepest]) for s in rows]
         stats = [Statistic(f"depth {d}: log10 of the smallest kept fraction with a path, {other} over EOC", vals,
-                           math.log10(FACTOR))]
+                           math.log10(FACTOR), over="mean")]
         nums = {f"depth {c['depth']}: smallest kept fraction with a path, EOC and {other}, per seed":
                 [[s["collapse"]["eoc"][k]["min_kept_fraction"], s["collapse"][other][k]["min_kept_fraction"]]
                  for s in rows] for k, c in enumerate(rows[0]["collapse"][other])}
@@ -464,7 +467,8 @@ def _sweep(r):
             continue
         stats.append(Statistic(f"chi {e['chi']:g}, depth {e['depth']}: log10 of the smallest kept fraction with a "
                                f"path, this point over EOC", [_log_ratio(s["sweep"][j], edge[i])
-                                                              for i, s in enumerate(rows)], math.log10(FACTOR)))
+                                                              for i, s in enumerate(rows)], math.log10(FACTOR),
+                               over="mean"))
     nums["smallest kept fraction with a path per chi, per seed"] = {
         f"{e['chi']:g}": [s["sweep"][j]["min_kept_fraction"] for s in rows] for j, e in enumerate(rows[0]["sweep"])}
     return stats, nums
@@ -531,25 +535,26 @@ CLAIMS = [
           "hayou2021robust", _eoc_values, kind="check",
           note="a check of the solver against quadrature: the edge of chaos is a property of the activation"),
     Claim("ordered_collapses_first",
-          "At the deepest tested depth, for every seed, SBP with one global threshold needs at least three times "
-          "as many weights to keep an input-output path open in the far-ordered tanh network as in the "
-          "edge-of-chaos one",
+          "At the deepest tested depth, SBP with one global threshold needs at least three times as many weights "
+          "to keep an input-output path open in the far-ordered tanh network as in the edge-of-chaos one (geometric "
+          "mean over seeds)",
           "hayou2021robust", _collapse_vs("ordered"),
           control=Control("another edge-of-chaos draw",
                           "The next seed's edge-of-chaos network in the ordered one's place: the factor must exceed "
                           "what one draw of the same initialisation shows against another",
                           _another_eoc_draw("ordered"))),
     Claim("chaotic_collapses_first",
-          "At the deepest tested depth, for every seed, SBP with one global threshold needs at least three times "
-          "as many weights to keep an input-output path open in the chaotic tanh network as in the edge-of-chaos "
-          "one",
+          "At the deepest tested depth, SBP with one global threshold needs at least three times as many weights "
+          "to keep an input-output path open in the chaotic tanh network as in the edge-of-chaos one (geometric "
+          "mean over seeds)",
           "hayou2021robust", _collapse_vs("chaotic"),
           control=Control("another edge-of-chaos draw",
                           "The next seed's edge-of-chaos network in the chaotic one's place",
                           _another_eoc_draw("chaotic"))),
     Claim("edge_prunes_furthest",
-          "At the sweep's depth, for every seed, every off-edge point of the chi sweep, ordered and chaotic, needs at "
-          "least three times as many weights as the edge of chaos to keep an input-output path open under SBP",
+          "At the sweep's depth, every off-edge point of the chi sweep, ordered and chaotic, needs at least three "
+          "times as many weights as the edge of chaos to keep an input-output path open under SBP (geometric mean "
+          "over seeds)",
           "hayou2021robust", _sweep,
           control=Control("another edge-of-chaos draw at every point",
                           "The next seed's edge-of-chaos network in every off-edge point's place",
