@@ -500,8 +500,12 @@ plt.show()
 # the final network itself, so GMP scores exactly 1 there.
 #
 # Reading it. KMP of the real trajectory is far better than KMP of either
-# null model: DMD does find structure in training that a random walk with the
-# same steps lacks, and the order of the steps matters. But KMP is no better
+# null model, but that says less than it seems. The shuffled-increments null
+# ends at the same weights as the real window, so a fixed point that ranked the
+# weights like the window's last snapshot would score alike on both: the gap
+# shows that DMD's fixed point is stable on the smooth real trajectory and not
+# on a rough one with the same steps, not that DMD forecasts. A forecast would
+# have to beat GMP of the same window, and KMP is no better
 # than GMP of the same window: whatever DMD extrapolates, its fixed point
 # ranks the weights like the current ones (a point or so better in the
 # second and third epochs, a point worse in the fourth). It beats the window
@@ -575,10 +579,10 @@ plt.show()
 # "[check] ..."). A comparison's control is the other estimator under another
 # seed: the next seed's estimate put in KMP's place, so a margin must exceed the
 # estimator's own change from seed to seed. The late agreement of KMP and GMP
-# has a sharper control: the same overlap on the random-walk null from the last
-# window. It agrees as well, so that claim prints "[not discriminating]": at
-# the end of training the weights have stopped moving, and the overlap shows
-# that, not that DMD finds anything. Two claims have no control yet (the
+# is a *check* of the reduction, not evidence: the same overlap on the
+# random-walk null from the last window agrees as well (the numbers print it),
+# because at the end of training the weights have stopped moving and DMD's
+# fixed point is the last snapshot. Two claims have no control yet (the
 # accuracies and KGP, listed in the tests with the issue that adds it), and
 # the random walk's eigenvalue near 1 is a check of DMD on integrated noise,
 # not evidence about training. Each claim
@@ -608,7 +612,7 @@ print(numbers_report(verdicts))
 # | | Redman et al. (2022) | here (default parameters) |
 # |---|---|---|
 # | setting | MnistNet on MNIST and ResNet-20 on CIFAR-10, pre-trained (ShrinkBench), DMD on the weights recorded after every batch | LeNet-300-100 on `mnist5k`, 8 epochs, three seeds; windows of 30 batches ending at every epoch |
-# | KMP vs GMP at convergence | "nearly identical" accuracy, right after pruning and after one epoch of fine-tuning | the masks share over 99% of their kept weights and the accuracies agree within a point at every compression (claims `late_kmp_is_gmp`, `late_same_accuracy`), but KMP and GMP of a random walk from the last window agree as well (`late_kmp_is_gmp` is not discriminating): the reduction to GMP at convergence is seen, not a finding of DMD |
+# | KMP vs GMP at convergence | "nearly identical" accuracy, right after pruning and after one epoch of fine-tuning | the masks share over 99% of their kept weights and the accuracies agree within a point at every compression (claims `late_kmp_is_gmp`, `late_same_accuracy`), but KMP and GMP of a random walk from the last window agree as well, so `late_kmp_is_gmp` is a check of the reduction to GMP at convergence, not a finding of DMD |
 # | KMP early in training | KMP and GMP differ early; KMP is the paper's lens on early training | the masks differ, but KMP does **not** predict the final mask better than GMP of the same window (claim `early_kmp_beats_gmp`), nor clearly better than straight-line extrapolation (claim `early_kmp_beats_linear_extrapolation`: not robust, within two standard errors of the margin); it does beat the window mean and both null models by a wide margin (claims `early_kmp_beats_window_mean`, `early_kmp_beats_null_models`) |
 # | eigenvalue near 1 | the mode nearest 1 approximates the fixed point | a random walk with no fixed point has one just as near (claim `random_walk_has_eigenvalue_near_one`): nearness alone is no evidence |
 # | KGP vs gradient pruning | "nearly equivalent" | **does not hold** for our KGP: about half of the kept weights are shared (claim `kgp_matches_gp`); the paper's own definition could not be read here |

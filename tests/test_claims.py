@@ -49,9 +49,6 @@ KNOWN_UNCONTROLLED = {
 }
 #: evidence claims whose control passes too on the chapter's run ("not discriminating"), and why they are kept
 KNOWN_NOT_DISCRIMINATING = {
-    "koopman": ({"late_kmp_is_gmp"},
-                "KMP and GMP of a random walk from the last window agree as well: at the end of training the weights "
-                "have stopped moving, and the overlap shows that, not that KMP finds anything (issue 21)"),
     "spline": ({"spline_criterion_matches_gamma", "early_bird_ticket_matches_full_ticket"},
                "random channels of the same counts also come within three points of BatchNorm-scale pruning after "
                "fine-tuning, and random tickets of the early-bird ticket's widths within two points of the "
