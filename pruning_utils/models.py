@@ -115,6 +115,7 @@ class SmallConvNet(nn.Module):
         self.classifier = MLP(2 * width * s * s, (), num_classes)
 
     def forward(self, x):
+        """Logits of the batch ``x`` of shape ``(N, C, H, W)``."""
         return self.classifier(self.features(x))
 
 

@@ -38,7 +38,7 @@ __all__ = ["CHECKS", "EXTRA_CHECKS", "shuffle_within_layers", "invert_masks", "s
 
 #: The variants :func:`sanity_checks` trains by default, in this order.
 CHECKS = ("original", "shuffle", "reinit", "invert")
-#: Variants it trains only when asked: ``"shuffle_informative"`` (a shuffle within groups, see
+#: Variants it trains only when asked, here ``"shuffle_informative"`` (a shuffle within groups, see
 #: :func:`input_groups`).
 EXTRA_CHECKS = ("shuffle_informative",)
 

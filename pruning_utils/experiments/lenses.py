@@ -375,7 +375,7 @@ def compare(scores_fn: Callable[[LensContext], dict], name: str = "yours", **par
     batch, the training data, the seed) and returns ``{layer name: tensor}`` for every prunable layer, in the
     order of :func:`pruning_utils.models.prunable_layers`, higher = keep (one global threshold makes the mask).
     It is called once per network and seed, after dense training. ``params`` are this experiment's (``SCHEMA``).
-    The result is :func:`run`'s with the method ``name`` added: its masks, Jaccard indices against every method
+    The result is :func:`pruning_utils.experiments.lenses.run`'s with the method ``name`` added: its masks, Jaccard indices against every method
     with their chance and best-possible levels, one-shot and retrained accuracy, layer-wise profile and every
     sanity check (shuffle, shuffle among informative inputs, reinit, invert). Read it with
     :func:`compare_table` and :func:`compare_figure`; the claims ignore it.
