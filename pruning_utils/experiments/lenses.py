@@ -365,6 +365,8 @@ def _run(p, extra):
 
 
 def run(**params) -> dict:
+    """Chapter 06's experiment (the module's description) with ``params`` validated against ``SCHEMA``: both
+    networks, every seed, every method of the book; ``CLAIMS`` read the result."""
     return _run(validate(params, SCHEMA), {})
 
 
