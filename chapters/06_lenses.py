@@ -297,18 +297,7 @@ def methods_of(net):
     return [m for m in lenses.METHODS if m in row["methods"]]
 
 
-def pair_value(row, s, a, b, key):
-    d = row[key][str(s)]
-    return d.get(f"{a}|{b}", d.get(f"{b}|{a}"))
-
-
-def kappa_of(rows, s, a, b, against="best"):
-    """Mean over seeds of (J - chance) / (best - chance), or / (1 - chance) with against="one"."""
-    vals = []
-    for r in rows:
-        j, c, top = (pair_value(r, s, a, b, k) for k in ("jaccard", "chance", "best"))
-        vals.append((j - c) / ((top if against == "best" else 1.0) - c))
-    return float(np.mean(vals))
+pair_value, kappa_of = lenses.pair_value, lenses.kappa     # one seed's Jaccard/chance/best; kappa, mean over seeds
 
 
 fig, axes = plt.subplots(2, 2, figsize=(15, 13))
@@ -609,10 +598,11 @@ if three is not None:
 # point, round after round, with a tree protected). They do not agree with
 # the initialisation methods, which agree with little beyond chance, not
 # even with each other. And whether that disagreement *matters* depends on
-# the architecture, on the same images: on the convolutional net it does
-# not, on the fully connected one at high sparsity it does, because there the
-# distribution of kept weights over units and pixels is part of what a mask
-# decides.
+# the architecture, on the same images: on the convolutional net it matters
+# little (SBP's shuffled masks lose nothing, GraSP's and SynFlow's about a
+# tenth), on the fully connected one at high sparsity it matters a great deal,
+# because there the distribution of kept weights over units and pixels is part
+# of what a mask decides.
 #
 # ## Your own method
 #

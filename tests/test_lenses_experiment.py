@@ -7,7 +7,6 @@ import copy
 import sys
 
 import pytest
-import torch
 
 from pruning_utils.claims import evaluate
 from pruning_utils.experiments import lenses
@@ -86,6 +85,11 @@ def test_a_readers_method_does_not_change_the_books_methods(tiny):
 
 
 def test_compare_table_and_figure(tiny):
+    rows = tiny["networks"]["mlp"]["per_seed"]
+    s = rows[0]["sparsities"][-1]
+    j, c, b = (lenses.pair_value(rows[0], s, "gmp", "movement", k) for k in ("jaccard", "chance", "best"))
+    assert lenses.kappa(rows, s, "movement", "gmp") == pytest.approx((j - c) / (b - c))     # either order
+    assert lenses.kappa(rows, s, "gmp", "movement", against="one") == pytest.approx((j - c) / (1 - c))
     text = lenses.compare_table(tiny, "movement")
     assert "movement" in text and "kappa" in text and "smart_ratio" in text
     fig = lenses.compare_figure(tiny, "movement")

@@ -53,7 +53,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-import torch
 from torch import nn
 
 from ..claims import Claim, Control, Statistic
@@ -75,7 +74,7 @@ from ..train import StateRecorder, TrainConfig, evaluate, resolve_device, train
 from .common import RUNTIME_SCHEMA
 
 __all__ = ["SCHEMA", "PROFILES", "CLAIMS", "METHODS", "RETRAINED", "LensContext", "run", "compare",
-           "compare_table", "compare_figure", "load_scores_fn"]
+           "compare_table", "compare_figure", "load_scores_fn", "pair_value", "kappa"]
 
 SCHEMA = {
     "dataset": Choice("mnist5k", ("mnist5k", "mnist", "fashion-mnist", "digits"),
@@ -404,15 +403,29 @@ def load_scores_fn(spec: str):
     return getattr(module, fn)
 
 
-def _pair(row, s, a, b, key):
+def pair_value(row, s, a, b, key):
+    """One seed's ``key`` ("jaccard", "chance" or "best") for methods ``a`` and ``b`` at sparsity ``s``, in either
+    order (``None`` where the pair was not measured)."""
     d = row[key][str(s)]
     return d.get(f"{a}|{b}", d.get(f"{b}|{a}"))
+
+
+def kappa(rows, s, a, b, against: str = "best") -> float:
+    """Mean over the seeds ``rows`` of the excess overlap over chance of ``a`` and ``b`` at sparsity ``s``:
+    ``(J - chance) / (best - chance)`` (1 = as close as the per-layer counts allow), or ``/ (1 - chance)`` with
+    ``against="one"``; ``nan`` where the counts leave no room above chance."""
+    vals = []
+    for r in rows:
+        j, c, top = (pair_value(r, s, a, b, k) for k in ("jaccard", "chance", "best"))
+        room = (top if against == "best" else 1.0) - c
+        vals.append((j - c) / room if room > 1e-12 else float("nan"))
+    return float(np.mean(vals))
 
 
 def compare_table(result: dict, name: str) -> str:
     """One table per network of method ``name`` (added by :func:`compare`) against every other: per matched
     sparsity, the Jaccard index with chance and best-possible levels and ``kappa = (J - chance) / (best -
-    chance)`` (1 = as close as the counts allow); then its one-shot and retrained accuracy with every sanity
+    chance)`` (1 = as close as the counts allow; mean over seeds, :func:`kappa`); then its one-shot and retrained accuracy with every sanity
     check beside GMP's, IMP's and SBP's, the cost in trainings, and its layer-wise kept fractions. Means over
     seeds."""
     if name not in result.get("extra_methods", []):
@@ -428,9 +441,8 @@ def compare_table(result: dict, name: str) -> str:
             for m in others:
                 if str(s) not in rows[0]["methods"][m]:
                     continue
-                j, c, b = (np.mean([_pair(r, s, name, m, k) for r in rows]) for k in ("jaccard", "chance", "best"))
-                kap = (j - c) / (b - c) if b - c > 1e-12 else float("nan")
-                lines.append(f"    {'':14s}{m:14s}{j:9.3f}{c:8.3f}{b:7.3f}{kap:7.2f}")
+                j, c, b = (np.mean([pair_value(r, s, name, m, k) for r in rows]) for k in ("jaccard", "chance", "best"))
+                lines.append(f"    {'':14s}{m:14s}{j:9.3f}{c:8.3f}{b:7.3f}{kappa(rows, s, name, m):7.2f}")
         checks = ("original", "shuffle", "shuffle_informative", "reinit", "invert")
         heads = ("one shot", "original", "shuffle", "informative", "reinit", "invert")
         lines.append(f"  accuracy (mean over seeds){'':5s}" + "".join(f"{c:>12s}" for c in heads) + f"{'cost':>7s}")
@@ -460,11 +472,7 @@ def compare_figure(result: dict, name: str):
         rows = d["per_seed"]
         s = rows[0]["sparsities"][-1]
         others = [m for m in (*METHODS, *result["extra_methods"]) if m != name and str(s) in rows[0]["methods"].get(m, {})]
-        kap = []
-        for m in others:
-            j, c, b = (np.mean([_pair(r, s, name, m, k) for r in rows]) for k in ("jaccard", "chance", "best"))
-            kap.append((j - c) / (b - c) if b - c > 1e-12 else np.nan)
-        axes[i, 0].bar(range(len(others)), kap, color="#1b6ca8")
+        axes[i, 0].bar(range(len(others)), [kappa(rows, s, name, m) for m in others], color="#1b6ca8")
         axes[i, 0].set_xticks(range(len(others)), others, rotation=60, ha="right", fontsize=8)
         axes[i, 0].set_ylabel(r"$\kappa$ against the best the counts allow")
         axes[i, 0].set_title(f"{net}: {name} against every method, {100 * s:.2f}%")
