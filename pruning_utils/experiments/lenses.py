@@ -425,7 +425,7 @@ def kappa(rows, s, a, b, against: str = "best") -> float:
 def compare_table(result: dict, name: str) -> str:
     """One table per network of method ``name`` (added by :func:`compare`) against every other: per matched
     sparsity, the Jaccard index with chance and best-possible levels and ``kappa = (J - chance) / (best -
-    chance)`` (1 = as close as the counts allow; mean over seeds, :func:`kappa`); then its one-shot and retrained accuracy with every sanity
+    chance)`` (1 = as close as the counts allow; mean over seeds, :func:`pruning_utils.experiments.lenses.kappa`); then its one-shot and retrained accuracy with every sanity
     check beside GMP's, IMP's and SBP's, the cost in trainings, and its layer-wise kept fractions. Means over
     seeds."""
     if name not in result.get("extra_methods", []):
