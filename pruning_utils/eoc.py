@@ -302,8 +302,13 @@ def rescale_(model: nn.Module, masks: dict, target: float = 2.0) -> dict:
     per (output channel, kernel position), to ``target / k^2`` (the
     unpruned expectation of that slice). Rows with nothing kept are left at
     zero. ``target = sigma_w^2`` restores the forward variance (2 for ReLU at
-    the edge of chaos); the authors' code uses 4 for ReLU, i.e.
-    ``sigma_w^4``, and ``sqrt(S / c) + 1e-3`` in the denominator. Works on the
+    the edge of chaos). The authors' code (``pruner/SNIP.py`` and
+    ``pruner/GraSP.py`` of ``sAviOr287/imagenet_ICLR``) fixes the activation
+    to ReLU, so it uses 4 (``sigma_w^4`` for ReLU) for every activation, with
+    ``sqrt(S / c) + 1e-3`` in the denominator; for convolutions its GraSP.py
+    aims each slice at ``c / k^2``, as here, and its SNIP.py at ``c``
+    (``target = c * k^2`` here). Behind BatchNorm a factor common to a
+    channel cancels, so on such nets only the ratios matter. Works on the
     weight (or ``weight_orig`` when masks are applied). Returns the factors,
     ``{name: tensor}``.
     """

@@ -57,6 +57,10 @@ def test_tiny_run_has_every_section_and_claims_evaluate():
     assert len(shares) == 2 * 2 * 3 and all(0.0 <= x <= 1.0 for x in shares if x is not None)
     assert set(s["rescale"]["training"]) == {"random/none", "random/sigma_w2", "sbp/none", "sbp/sigma_w2"}
     assert set(s["resnet"]) == {"20/standard", "20/stable"} and len(s["resnet"]["20/stable"]) == 9
+    # the BatchNorm conv net: four trainings, and the constant divided out by BatchNorm (BN's eps aside)
+    rc = s["rescale_conv"]
+    assert set(rc["training"]) == {"none", "none_other_order", "all", "convs"} and len(rc["kept_per_layer"]) == 3
+    assert 0.0 <= rc["feature_difference"] < 1e-3
     assert set(s["methods"]) == {f"{m}/0.9" for m in (*pai.METHODS, "sbp_no_rescale")}
     assert "cifar" not in r
     verdicts = {v.claim.id: v.holds for v in evaluate(pai.CLAIMS, r)}
@@ -121,3 +125,42 @@ def test_collapse_claims_compare_the_smallest_kept_fraction_and_their_control_is
     assert pai._min_kept_fraction(scores) == pytest.approx(3 / 6)
     scores["b"] = torch.tensor([[2.0, 0.5]])
     assert pai._min_kept_fraction(scores) == pytest.approx(2 / 6)          # now they do
+
+
+def test_batchnorm_rescaling_claim_is_judged_against_another_data_order():
+    def row(none, other, rescaled):
+        t = {"none": none, "none_other_order": other, "all": rescaled, "convs": none}
+        return {"rescale_conv": {"feature_difference": 1e-5,
+                                 "training": {k: {"best_accuracy": v, "final_accuracy": v} for k, v in t.items()}}}
+
+    claim = [c for c in pai.CLAIMS if c.id == "rescaling_helps_sbp_with_batchnorm"]
+    lifted = {"params": {"conv_sparsity": 0.98}, "per_seed": [row(0.60, 0.61, 0.70), row(0.55, 0.54, 0.66),
+                                                                row(0.58, 0.58, 0.69)]}
+    assert evaluate(claim, lifted)[0].word == "holds"
+    # a lift no bigger than another data order's change is not a lift
+    noisy = {"params": {"conv_sparsity": 0.98}, "per_seed": [row(0.60, 0.70, 0.70), row(0.55, 0.66, 0.66),
+                                                               row(0.58, 0.69, 0.69)]}
+    assert evaluate(claim, noisy)[0].word == "not discriminating"
+    hurt = {"params": {"conv_sparsity": 0.98}, "per_seed": [row(0.60, 0.61, 0.50), row(0.55, 0.54, 0.40),
+                                                              row(0.58, 0.58, 0.50)]}
+    assert evaluate(claim, hurt)[0].word == "does not hold"
+
+
+def test_stable_resnet_claim_compares_with_the_standard_resnet_not_a_constant():
+    def spread(k):                 # block gradient norms whose max / min is k
+        return [1.0, float(k)]
+
+    def row(std20, std56, st20, st56):
+        return {"resnet": {"20/standard": spread(std20), "56/standard": spread(std56),
+                           "20/stable": spread(st20), "56/stable": spread(st56)}}
+
+    claim = [c for c in pai.CLAIMS if c.id == "stable_resnet_flat_gradients"]
+    good = {"per_seed": [row(3.2, 22.0, 1.2, 1.5), row(3.3, 21.5, 1.2, 1.5), row(3.2, 22.4, 1.3, 1.4)]}
+    v = evaluate(claim, good)[0]
+    assert v.word == "holds"
+    # 3x the blocks (9 to 27), a spread 6.9 times larger: an exponent near 1.75
+    assert v.numbers["exponent of the spread's growth in the number of blocks, standard, per seed"][0] == \
+        pytest.approx(math.log(22.0 / 3.2) / math.log(3.0))
+    # a Stable ResNet as spread as the shallow standard one fails
+    bad = {"per_seed": [row(3.2, 22.0, 1.2, 4.0), row(3.3, 21.5, 1.2, 4.5), row(3.2, 22.4, 1.3, 4.2)]}
+    assert evaluate(claim, bad)[0].word == "does not hold"

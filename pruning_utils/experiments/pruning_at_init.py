@@ -26,7 +26,14 @@ Six measurements, each cheap at the default scale:
    gain per layer (geometric mean over draws), without rescaling, rescaled to
    ``sigma_w^2`` and to the authors' 4; how far ReLU acts as the identity on
    the units that feed kept weights; then the first draw's masks trained with and
-   without rescaling for ``epochs``.
+   without rescaling for ``epochs``. ``rescale_conv``: the trick where the
+   paper uses it, on a conv net with BatchNorm (``smallconv``, ReLU edge of
+   chaos): SBP's masks at ``conv_sparsity`` trained unrescaled, unrescaled
+   under another data order (the control), rescaled in every layer (the
+   authors' practice, the classifier included) and rescaled in the
+   convolutions only; and how far BatchNorm cancels the rescaling's constant
+   (the features with slices rescaled to ``c / k^2``, this library's and the
+   authors' GraSP.py, against ``c = 4`` per slice, their SNIP.py).
 5. ``resnet``: per-block gradient norms of ResNet against Stable ResNet at
    initialisation, at each depth of ``resnet_depths`` (random images and
    labels: a property of the initialisation, not of data), and SBP's
@@ -81,6 +88,9 @@ SCHEMA = {
     "rescale_depth": Int(20, 1, 1000),
     "rescale_sparsity": Float(0.9, 0.0, 1.0, low_inclusive=False, high_inclusive=False),
     "variance_draws": Int(16, 1, 10_000, help="independent networks and masks for the variance gain"),
+    "conv_width": Int(8, 1, 1024, help="channels of the first convolution of the BatchNorm conv net (smallconv)"),
+    "conv_sparsity": Float(0.98, 0.0, 1.0, low_inclusive=False, high_inclusive=False,
+                           help="sparsity of SBP's masks on the BatchNorm conv net"),
     "method_depth": Int(10, 1, 1000),
     "method_sparsities": FloatList((0.9, 0.98), 0.0, 1.0, low_inclusive=False, high_inclusive=False),
     "synflow_rounds": Int(100, 1, 10_000),
@@ -180,6 +190,39 @@ def _min_kept_fraction(scores) -> float:
         else:
             lo = mid
     return hi / n
+
+
+def _rescale_conv(p, info, train_data, test_data, xb, yb, seed, device, tcfg):
+    """SBP's masks of a BatchNorm conv net at ``conv_sparsity``: best accuracy unrescaled (under two data orders),
+    rescaled everywhere and in the convolutions only; and the relative change of the conv features in training
+    mode between the two conventions for the constant (slices to ``2 / k^2`` and to ``4``)."""
+    def fresh():
+        net = build_model("smallconv", info["shape"], info["classes"], seed=seed, width=p["conv_width"]).to(device)
+        return eoc.init_(net, math.sqrt(2.0), 0.0, seed=seed)
+
+    base = fresh()
+    masks = masks_from_scores(snip_scores(base, xb, yb), p["conv_sparsity"])
+    convs = {k: v for k, v in masks.items() if v.dim() == 4}
+    feats = {}
+    for name, target in (("slice_c_over_k2", 2.0), ("slice_4", None)):
+        net = fresh()
+        apply_masks(net, masks)
+        for k, v in convs.items():       # eoc.rescale_ aims each slice at target / k^2: SNIP.py's 4 is 4 k^2 here
+            eoc.rescale_(net, {k: v}, target if target is not None else 4.0 * v[0, 0].numel())
+        with torch.no_grad():
+            feats[name] = net.features(xb)
+    diff = float((feats["slice_c_over_k2"] - feats["slice_4"]).abs().max() / feats["slice_4"].abs().max())
+    out = {"kept_per_layer": [float(m.float().mean()) for m in masks.values()], "feature_difference": diff,
+           "training": {}}
+    for name, which, tseed in (("none", None, 1), ("none_other_order", None, 2), ("all", masks, 1),
+                               ("convs", convs, 1)):
+        net = fresh()
+        apply_masks(net, masks)
+        if which is not None:
+            eoc.rescale_(net, which, 2.0)
+        h = train(net, train_data, tcfg.replace(seed=seed + tseed), test_data=test_data)
+        out["training"][name] = {"best_accuracy": max(h["test_accuracy"]), "final_accuracy": h["test_accuracy"][-1]}
+    return out
 
 
 def _to_rgb32(x):
@@ -300,6 +343,8 @@ def run(**params) -> dict:
                                                                     "final_accuracy": h["test_accuracy"][-1]}
         resc["gain_per_layer"] = {k: math.exp(float(np.mean(v))) for k, v in resc["log_gain"].items()}
         row["rescale"] = resc
+        # 4b. the trick on a conv net with BatchNorm, where the paper uses it
+        row["rescale_conv"] = _rescale_conv(p, info, train_data, test_data, xb, yb, seed, device, tcfg)
         # 5. ResNet against Stable ResNet: per-block gradient norms at initialisation, SBP's layer-wise sparsity
         gx = torch.randn(32, 3, 32, 32, generator=g).to(device)
         gy = torch.randint(0, 10, (32,), generator=g).to(device)
@@ -513,11 +558,40 @@ def _rescale_training(r):
 def _stable(r):
     rows = r["per_seed"]
     spread = {key: [max(s["resnet"][key]) / min(s["resnet"][key]) for s in rows] for key in rows[0]["resnet"]}
-    deepest = max(int(k.split("/")[0]) for k in spread)
-    stats = [Statistic(f"{key}: max / min block gradient norm", v, 2.0, above=False)
-             for key, v in spread.items() if key.endswith("stable")]
-    stats.append(Statistic(f"{deepest}/standard: max / min block gradient norm", spread[f"{deepest}/standard"], 10.0))
-    return stats, {f"{k}, per seed": v for k, v in spread.items() if k.endswith("standard")}
+    depths = sorted({int(k.split("/")[0]) for k in spread})
+    lo, hi = depths[0], depths[-1]
+    stats = [Statistic(f"{hi}/stable over {lo}/standard: max / min block gradient norm",
+                       [a / b for a, b in zip(spread[f"{hi}/stable"], spread[f"{lo}/standard"])], 1.0, above=False),
+             Statistic(f"{hi}/standard over {lo}/standard: max / min block gradient norm",
+                       [a / b for a, b in zip(spread[f"{hi}/standard"], spread[f"{lo}/standard"])], 1.0)]
+    nums = {f"{k}: max / min block gradient norm, per seed": v for k, v in spread.items()}
+    if hi > lo:                            # ResNet-(6n+2) has 3n blocks: the growth as a power of the block count
+        blocks = (3 * (lo - 2) // 6, 3 * (hi - 2) // 6)
+        nums["exponent of the spread's growth in the number of blocks, standard, per seed"] = [
+            math.log(a / b) / math.log(blocks[1] / blocks[0])
+            for a, b in zip(spread[f"{hi}/standard"], spread[f"{lo}/standard"])]
+    return stats, nums
+
+
+def _rescale_conv_check(r):
+    return [Statistic("relative change of the BatchNorm net's conv features between the two constants",
+                      [s["rescale_conv"]["feature_difference"] for s in r["per_seed"]], 1e-3, above=False)], {}
+
+
+def _rescale_conv_training(r):
+    t = {k: np.array([s["rescale_conv"]["training"][k]["best_accuracy"] for s in r["per_seed"]])
+         for k in ("none", "none_other_order", "all", "convs")}
+    return [Statistic("rescaled in every layer minus unrescaled, best accuracy", t["all"] - t["none"], 0.02,
+                      over="mean")], \
+        {**{f"best accuracy, {k}": v.tolist() for k, v in t.items()},
+         "rescaled in the convolutions only minus unrescaled": (t["convs"] - t["none"]).tolist(),
+         "sparsity": r["params"]["conv_sparsity"]}
+
+
+def _other_order_for_rescaled(r):
+    def assign(s, src):
+        s["rescale_conv"]["training"]["all"] = copy.deepcopy(src["rescale_conv"]["training"]["none_other_order"])
+    return swap_seeds(r, assign, next_seed=False)
 
 
 def _sbp_rescaled_trains(r):
@@ -586,14 +660,34 @@ CLAIMS = [
                                                 ("rescale", "training", "random/none"), next_seed=True)),
           note="Trainability follows the variance gain: about one per layer for rescaled random masks, about two "
                "for rescaled SBP masks, which overflows the signal after tens of layers."),
+    Claim("bn_cancels_rescaling_constant",
+          "On a conv net with BatchNorm, the rescaling trick's constant does not matter: slices rescaled to c / k^2 "
+          "(this library, the authors' GraSP.py) and to 4 (their SNIP.py) give the same conv features to within a "
+          "thousandth",
+          "hayou2021robust", _rescale_conv_check, kind="check",
+          note="True by construction: BatchNorm divides out any factor common to a channel; what is left of the "
+               "trick is the ratio between a channel's slices and the classifier's rows."),
+    Claim("rescaling_helps_sbp_with_batchnorm",
+          "On a small conv net with BatchNorm at the edge of chaos, rescaling SBP's masks in every layer, as the "
+          "authors do for VGG, raises the best test accuracy by more than 2 points (mean over seeds)",
+          "hayou2021robust", _rescale_conv_training,
+          control=Control("the same masks under another data order",
+                          "The unrescaled masks trained with another data order in the rescaled ones' place: the "
+                          "gain must exceed what retraining the same masks changes",
+                          _other_order_for_rescaled)),
     Claim("stable_resnet_flat_gradients",
-          "At initialisation the per-block gradient norms of Stable ResNet stay within a factor of 2 across blocks "
-          "at every depth, while the deepest standard ResNet's spread by more than a factor of 10 (every seed)",
+          "At initialisation the per-block gradient norms of the deepest Stable ResNet spread less (max over min "
+          "across blocks) than the shallowest standard ResNet's, and the standard ResNet's spread grows with "
+          "depth (every seed)",
           "hayou2021robust", _stable,
           control=Control("the standard ResNet at every depth",
                           "The standard ResNet's block gradient norms in Stable ResNet's place, at the same depths: "
-                          "if they also stayed within a factor of two, the scaling would not be what flattens them",
-                          _standard_for_stable)),
+                          "if its deepest spread also stayed below its shallowest, depth would not be what spreads "
+                          "them",
+                          _standard_for_stable),
+          note="No constant is chosen: Stable ResNet is compared with the standard one. With BatchNorm the "
+               "standard ResNet's spread grows as a power of the block count (the exponent is in the numbers), "
+               "not geometrically."),
     Claim("sbp_rescaled_trains_at_high_sparsity",
           "At the highest tested sparsity, SBP with the rescaling trick trains the edge-of-chaos tanh MLP above "
           "20% accuracy (mean over seeds) while SBP without it stays below 15% (chance is 10%) for every seed",
