@@ -458,8 +458,20 @@ plt.show()
 # pruning of the next seed put in IMP's place, so the margin must exceed its
 # own change from seed to seed. The own-tree comparison is against its matched
 # null, a random cut of the same size of the same network, and its control is
-# a second random cut in IMP's place. The bound's accuracy claim and the claim
-# of no gain from protecting the tree have no control yet.
+# a second random cut in IMP's place. The bound's accuracy claim has the last
+# round *below* the bound as control: if that round is already more than a
+# point below dense, the claim cannot say the bound is where accuracy goes.
+# It is, by 0.9 to 2.3 points over the seeds, so three seeds cannot decide
+# against the one-point bar and the claim reads "[not robust]": at this scale
+# accuracy falls steadily with sparsity (about a point per round from 99%
+# on), the bound is no cliff. The claim of no gain from protecting the tree
+# is a claim of no effect, and its control is the test's power: plain IMP's
+# accuracy one round earlier in MST-preserving IMP's place, a known gain the
+# same statistic must see. One round's gain at 99.4% is about one point, as
+# large as the claim's bar and no larger, so the power is not established and
+# that claim reads "[not robust]" too; what the numbers do show is the
+# opposite of a gain, MST-preserving IMP 1.4 to 1.7 points *below* plain IMP
+# in its last round, every seed.
 #
 # Each claim is an object in `pruning_utils.experiments.topology.CLAIMS`; the
 # cell prints verdicts only, each phrased with a margin (3 points of tree
@@ -526,8 +538,8 @@ plt.show()
 # |---|---|---|
 # | zeroth-order PH of the weight graph | equals the maximum spanning tree of $\lvert w\rvert$ | derived above; ripser and the spanning-forest path agree exactly on every network of this chapter, at ripser's float32 precision (claim `ripser_equals_spanning_forest`); with tied magnitudes the diagram is unique but the tree is not |
 # | IMP and the tree | IMP tends to preserve the tree's edges | far above random, but that holds for any magnitude rule by construction. Against one-shot magnitude pruning, IMP keeps **less** of the dense network's tree (claim `imp_keeps_dense_tree_beyond_oneshot` does not hold, whole-network or per layer), and more of the tree of the network it prunes than a random cut of the same size keeps (claim `imp_keeps_own_tree_beyond_random_cut`): the tree's edges are among the largest weights, which any magnitude cut exploits. The tree itself changes from round to round (Figure 2b) |
-# | bound | at most $1 - (\lvert V\rvert - 1)/\lvert E\rvert$ can be pruned while keeping the zeroth-order topology; $99.55\%$ for LeNet-300-100 if the tree is the whole network's (unconfirmed) | both computed: $99.55\%$ for the whole-network tree, $99.40\%$ if each layer keeps its own tree (the output layer alone binds at $89.1\%$). Past the whole-network bound, plain IMP is more than a point below dense (claim `accuracy_past_bound`); it already loses accuracy before the bound |
-# | MST-preserving IMP | keeps the topology by construction | keeps every tree edge of the network it prunes (claim `mst_imp_keeps_tree`, a check of the implementation); no node is ever isolated, while plain IMP's networks shed hundreds of input pixels; protecting the tree does not raise accuracy in any round (claim `mst_imp_no_accuracy_gain`), and near the bound it costs some (table above) |
+# | bound | at most $1 - (\lvert V\rvert - 1)/\lvert E\rvert$ can be pruned while keeping the zeroth-order topology; $99.55\%$ for LeNet-300-100 if the tree is the whole network's (unconfirmed) | both computed: $99.55\%$ for the whole-network tree, $99.40\%$ if each layer keeps its own tree (the output layer alone binds at $89.1\%$). Past the whole-network bound, plain IMP is more than a point below dense, but so is the last round before it, so the claim `accuracy_past_bound` cannot single out the bound ([not robust] against that control) |
+# | MST-preserving IMP | keeps the topology by construction | keeps every tree edge of the network it prunes (claim `mst_imp_keeps_tree`, a check of the implementation); no node is ever isolated, while plain IMP's networks shed hundreds of input pixels; protecting the tree does not raise accuracy in any round, and near the bound it costs some (table above); the claim `mst_imp_no_accuracy_gain` is [not robust] against its power control, a one-round gain of IMP no larger than its bar |
 #
 # Our scale is smaller than the paper's (4,000 training images, 10 epochs,
 # three seeds), and the paper's exact IMP schedule is not reproduced from its

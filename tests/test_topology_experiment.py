@@ -37,3 +37,36 @@ def test_tiny_run_goes_past_the_bound():
                                         seed0["imp"]["random_cut_current_tree_kept"][1:6]))
     verdicts = {v.claim.id: v.holds for v in evaluate(topology.CLAIMS, a)}
     assert verdicts["ripser_equals_spanning_forest"] and verdicts["mst_imp_keeps_tree"]
+
+
+def _accuracy_result(imp, mst, bound=0.95):
+    """A stored-result shape with given per-seed accuracies (plain IMP over every round, MST-IMP up to the bound)."""
+    sp = [1 - 0.6 ** r for r in range(len(imp[0]))]
+    return {"sparsities": sp, "bound": bound, "mst_rounds": max(r for r, s in enumerate(sp) if s < bound),
+            "tolerance_points": 1.0,
+            "per_seed": [{"imp": {"accuracy": list(a)}, "mst_imp": {"accuracy": list(m)}} for a, m in zip(imp, mst)]}
+
+
+def test_bound_claim_is_judged_against_the_last_round_below_the_bound():
+    claim = [c for c in topology.CLAIMS if c.id == "accuracy_past_bound"]
+    # sparsities 0, 40, 64, 78.4, 87.0, 92.2, 95.3%: one round (95.3%) past a 95% bound
+    cliff = _accuracy_result([[0.95, 0.95, 0.95, 0.95, 0.95, 0.948, 0.80]] * 2 + [[0.95, 0.95, 0.95, 0.95, 0.95,
+                                                                                     0.947, 0.82]],
+                             [[0.95] * 6] * 3)
+    assert evaluate(claim, cliff)[0].word == "holds"
+    # accuracy already gone in the round before the bound: the bound is not what the claim sees
+    slope = _accuracy_result([[0.95, 0.95, 0.94, 0.92, 0.90, 0.85, 0.80]] * 2 + [[0.95, 0.95, 0.94, 0.92, 0.90,
+                                                                                     0.86, 0.81]],
+                             [[0.95] * 6] * 3)
+    assert evaluate(claim, slope)[0].word == "not discriminating"
+
+
+def test_no_gain_claim_needs_the_power_to_see_one_round_of_imp():
+    claim = [c for c in topology.CLAIMS if c.id == "mst_imp_no_accuracy_gain"]
+    imp = [[0.95, 0.95, 0.94, 0.92, 0.88, 0.80, 0.70]] * 2 + [[0.95, 0.95, 0.94, 0.92, 0.88, 0.81, 0.70]]
+    same = _accuracy_result(imp, [a[:6] for a in imp])
+    assert evaluate(claim, same)[0].word == "holds"          # no gain, and one IMP round is a visible gain
+    flat = [[0.95] * 7] * 2 + [[0.951] * 7]                   # rounds that cost nothing: no power to see a gain
+    assert evaluate(claim, _accuracy_result(flat, [a[:6] for a in flat]))[0].word == "not discriminating"
+    gain = _accuracy_result(imp, [[x + 0.03 for x in a[:6]] for a in imp])
+    assert evaluate(claim, gain)[0].word == "does not hold"
