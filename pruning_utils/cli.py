@@ -3,7 +3,9 @@
 ``reproduce`` runs a chapter's experiment headless and writes
 ``results/<chapter>/<profile>.json`` with provenance; checkpoints go to
 ``runs/<chapter>/<profile>/`` so an interrupted run resumes where it stopped.
-``download`` fetches a torchvision dataset; ``list`` shows chapters, profiles
+``reproduce ... --smoke`` runs the same pipeline cut to a few steps on
+stand-in data of the profile's real shape and writes nothing (see
+:mod:`pruning_utils.smoke`). ``download`` fetches a torchvision dataset; ``list`` shows chapters, profiles
 and parameters; ``claims`` lists every claim of the book with its verdict on
 each stored result (``--run`` first runs a chapter's default profile where
 no result is stored); ``lenses --scores module:function`` runs your own
@@ -107,6 +109,9 @@ def main(argv=None) -> int:
     r.add_argument("--device", default=None, help="auto, cpu or cuda")
     r.add_argument("--out", default="results", help="results folder (default: results)")
     r.add_argument("--runs", default="runs", help="checkpoint folder (default: runs)")
+    r.add_argument("--smoke", action="store_true",
+                   help="run the profile's whole pipeline cut to a few steps on stand-in data of its real shape, "
+                        "writing nothing under --out or --runs; print each phase's time and the peak memory")
     d = sub.add_parser("download", help="download a torchvision dataset")
     d.add_argument("dataset")
     d.add_argument("--root", default=None)
@@ -128,7 +133,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     try:
-        if args.command == "reproduce":
+        if args.command == "reproduce" and args.smoke:
+            from .smoke import smoke, smoke_report
+            print(smoke_report(smoke(args.chapter, args.profile, _parse_set(args.set), args.device)))
+        elif args.command == "reproduce":
             path = reproduce(args.chapter, args.profile, _parse_set(args.set), args.out, args.runs,
                              args.device)
             print(f"wrote {path}")
@@ -167,4 +175,12 @@ def main(argv=None) -> int:
     except (ValueError, FileNotFoundError, ConnectionError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except Exception as e:       # a smoke run reports any failure of the pipeline in one line and a status
+        if args.command == "reproduce" and args.smoke:
+            import traceback
+            traceback.print_exc()
+            print(f"error: smoke run of {args.chapter} --profile {args.profile} failed: "
+                  f"{type(e).__name__}: {e}", file=sys.stderr)
+            return 1
+        raise
     return 0

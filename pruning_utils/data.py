@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["load_dataset", "DATASETS", "dataset_info", "default_root", "DownloadError"]
+__all__ = ["load_dataset", "DATASETS", "dataset_info", "default_root", "DownloadError", "stand_in_data"]
 
 # name -> (channels, height, width, classes, mean per channel, std per channel)
 _INFO = {
@@ -35,6 +35,11 @@ _INFO = {
     "digits": (1, 8, 8, 10, (0.3054,), (0.3729,)),
 }
 DATASETS = tuple(_INFO) + ("synthetic",)
+#: (training, test) images of each dataset as loaded (mnist5k and digits: the fixed 80/20 split)
+SIZES = {"mnist": (60_000, 10_000), "fashion-mnist": (60_000, 10_000), "cifar10": (50_000, 10_000),
+         "cifar100": (50_000, 10_000), "mnist5k": (4_000, 1_000), "digits": (1_437, 360)}
+#: while :func:`stand_in_data` is active: ``(n_train, n_test, seed)``
+_STAND_IN = None
 _ALIASES = {"fashion_mnist": "fashion-mnist", "fashionmnist": "fashion-mnist",
             "cifar-10": "cifar10", "cifar-100": "cifar100", "mnist-5k": "mnist5k"}
 _TEST_FRACTION = 0.2
@@ -47,7 +52,43 @@ def dataset_info(name: str) -> dict:
     if name == "synthetic":
         raise ValueError("dataset 'synthetic' has no fixed shape; pass its options to load_dataset")
     c, h, w, k, _, _ = _INFO[name]
-    return {"shape": (c, h, w), "classes": k}
+    return {"shape": (c, h, w), "classes": k, "train_size": SIZES[name][0], "test_size": SIZES[name][1]}
+
+
+class stand_in_data:
+    """Within ``with stand_in_data(n_train, n_test):`` every :func:`load_dataset` call of a named dataset returns
+    random tensors of that dataset's real image shape and class count instead of reading it: ``n_train`` or
+    ``n_test`` standard-normal images, labels cycling through every class. Nothing is read or downloaded.
+
+    This is what smoke runs (:mod:`pruning_utils.smoke`) train on: the whole pipeline of a paper-scale profile,
+    with its real model and input shape, on a machine that has none of its data. The numbers such a run produces
+    mean nothing. ``dataset="synthetic"`` is unaffected.
+    """
+
+    def __init__(self, n_train: int, n_test: int, seed: int = 0):
+        for pname, v in (("n_train", n_train), ("n_test", n_test)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"parameter {pname!r} = {v!r} is not allowed; expected a positive integer")
+        self.sizes = (n_train, n_test, int(seed))
+        self._previous = None
+
+    def __enter__(self):
+        global _STAND_IN
+        self._previous, _STAND_IN = _STAND_IN, self.sizes
+        return self
+
+    def __exit__(self, *exc):
+        global _STAND_IN
+        _STAND_IN = self._previous
+        return False
+
+
+def _stand_in(key: str, train: bool):
+    n_train, n_test, seed = _STAND_IN
+    c, h, w, k, _, _ = _INFO[key]
+    n = n_train if train else n_test
+    g = torch.Generator().manual_seed(seed * 2 + (0 if train else 1))
+    return torch.randn(n, c, h, w, generator=g), torch.arange(n) % k
 
 
 def default_root() -> Path:
@@ -244,6 +285,9 @@ def load_dataset(name: str, train: bool = True, root=None, download: bool = Fals
         raise ValueError(f"options {sorted(synthetic_options)} apply only to dataset 'synthetic'")
     if key == "synthetic":
         x, y = synthetic(train=train, **synthetic_options)
+        return x.to(device), y.to(device)
+    if _STAND_IN is not None:
+        x, y = _stand_in(key, train)
         return x.to(device), y.to(device)
     root = Path(root) if root is not None else default_root()
     if key == "digits":

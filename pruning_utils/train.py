@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from dataclasses import asdict, dataclass, field, replace
 
 import torch
@@ -24,7 +25,7 @@ from .masks import dense_state_dict
 from .params import Bool, Choice, Float, FloatList, Int, validate
 
 __all__ = ["TrainConfig", "Callback", "TrainState", "StateRecorder", "train", "evaluate", "lr_at",
-           "resolve_device"]
+           "resolve_device", "StepMeter", "measure_steps"]
 
 TRAIN_SCHEMA = {
     "epochs": Int(10, 1, None, help="passes over the training set"),
@@ -242,6 +243,44 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimiz
     return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
 
 
+class StepMeter:
+    """Optimizer steps and seconds of every :func:`train` call made while it is active (see
+    :func:`measure_steps`): ``steps``, ``seconds`` (each call's wall time, its evaluations included), ``calls``,
+    and per call ``(steps, seconds, batch_size)`` in ``log``."""
+
+    def __init__(self):
+        self.steps, self.seconds, self.calls, self.log = 0, 0.0, 0, []
+
+    def add(self, steps: int, seconds: float, batch_size: int):
+        """Record one training call."""
+        self.steps += steps
+        self.seconds += seconds
+        self.calls += 1
+        self.log.append((steps, seconds, batch_size))
+
+    @property
+    def seconds_per_step(self) -> float:
+        """Mean wall time of one optimizer step over the recorded calls (``nan`` before any step)."""
+        return self.seconds / self.steps if self.steps else float("nan")
+
+
+_METERS: list = []
+
+
+class measure_steps:
+    """``with measure_steps() as meter:`` counts and times every :func:`train` call in the block
+    (a :class:`StepMeter`); meters nest, each sees every call."""
+
+    def __enter__(self) -> StepMeter:
+        self.meter = StepMeter()
+        _METERS.append(self.meter)
+        return self.meter
+
+    def __exit__(self, *exc):
+        _METERS.remove(self.meter)
+        return False
+
+
 def train(model: nn.Module, data, config: TrainConfig | None = None, *, test_data=None,
           callbacks=(), start_step: int = 0, stop_step: int | None = None,
           optimizer: torch.optim.Optimizer | None = None, **overrides) -> dict:
@@ -297,6 +336,7 @@ def train(model: nn.Module, data, config: TrainConfig | None = None, *, test_dat
 
     bar = tqdm(total=stop - start_step, disable=not config.progress, file=sys.stderr,
                desc="train", leave=False)
+    t_start = time.perf_counter()
     model.train()
     perm = aug = None
     loss_sum = torch.zeros((), device=device, dtype=torch.float64)
@@ -349,6 +389,11 @@ def train(model: nn.Module, data, config: TrainConfig | None = None, *, test_dat
     bar.close()
     for cb in callbacks:
         cb.on_train_end(state)
+    if _METERS:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        for m in _METERS:
+            m.add(stop - start_step, time.perf_counter() - t_start, config.batch_size)
     return history
 
 

@@ -164,3 +164,22 @@ def test_stable_resnet_claim_compares_with_the_standard_resnet_not_a_constant():
     # a Stable ResNet as spread as the shallow standard one fails
     bad = {"per_seed": [row(3.2, 22.0, 1.2, 4.0), row(3.3, 21.5, 1.2, 4.5), row(3.2, 22.4, 1.3, 4.2)]}
     assert evaluate(claim, bad)[0].word == "does not hold"
+
+
+def test_log_variances_are_exact_where_the_variances_underflow():
+    import torch
+    from torch import nn
+    net = nn.Sequential(nn.Linear(8, 8, bias=False), nn.ReLU(), nn.Linear(8, 8, bias=False))
+    x = torch.randn(64, 8, generator=torch.Generator().manual_seed(0))
+    direct = [float(net[0](x).double().var()), float(net(x).double().var())]
+    assert pai._log_variances(net, x) == pytest.approx([math.log(v) for v in direct], rel=1e-6)   # float32 against float64
+    with torch.no_grad():                         # 60 layers losing a factor of 100 each: 1e-120, no underflow
+        deep = nn.Sequential(*[m for _ in range(60) for m in (nn.Linear(8, 8, bias=False), nn.ReLU())][:-1])
+        for m in deep:
+            if isinstance(m, nn.Linear):
+                m.weight.mul_(0.1)
+    logs = pai._log_variances(deep, x)
+    assert len(logs) == 60 and all(math.isfinite(v) for v in logs) and logs[-1] < -200
+    biased = nn.Sequential(nn.Linear(8, 8))
+    with pytest.raises(ValueError, match="bias-free"):
+        pai._log_variances(biased, x)

@@ -76,6 +76,9 @@ PROFILES = {
               "layer_inputs": (64, 256, 1024, 4096), "layer_outputs": 64},
 }
 
+#: what a smoke run cuts (:mod:`pruning_utils.smoke`): few targets and ascent steps, the profile's sizes kept
+SMOKE = {"targets": 10, "samples": 8, "starts": 2, "steps": 2, "folds": 3}
+
 
 def _int_list(xs):
     return [int(round(x)) for x in xs]

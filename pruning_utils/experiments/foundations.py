@@ -61,6 +61,9 @@ PROFILES = {
               "scope": "layerwise", "seeds": 3, "progress": True},
 }
 
+#: what a smoke run cuts (:mod:`pruning_utils.smoke`): every loop to a few steps, the model and batch kept
+SMOKE = {"epochs": 2, "rounds": 2, "seeds": 1}
+
 METHODS = ("imp", "oneshot", "random")
 
 

@@ -83,6 +83,10 @@ PROFILES = {
                        "window": 100, "window_every": 10, "finetune_lr": 0.01, "progress": True},
 }
 
+#: what a smoke run cuts (:mod:`pruning_utils.smoke`): every loop to a few steps, the model and batch kept
+SMOKE = {"epochs": 2, "window": 3, "finetune_epochs": 1, "compressions": (2, 64), "accuracy_windows": "late",
+         "seeds": 1}
+
 #: estimates of the final weights, each scored by how well its mask predicts the final GMP mask
 ESTIMATORS = ("kmp", "gmp", "mean", "linear", "kmp_random_walk", "kmp_shuffled")
 WINDOWS = ("early", "mid", "late")

@@ -107,6 +107,9 @@ PROFILES = {
               "window": 100, "seeds": 3, "progress": True},
 }
 
+#: what a smoke run cuts (:mod:`pruning_utils.smoke`): every loop to a few steps, the models and batch kept
+SMOKE = {"epochs": 2, "rounds": (1, 2), "window": 3, "synflow_rounds": 2, "per_class": 1, "seeds": 1}
+
 NETWORKS = ("mlp", "conv")
 #: methods, in the order of the chapter's tables; ``spline`` only on the BatchNorm net
 METHODS = ("gmp", "snip_trained", "kmp_late", "kgp", "kmp_early", "imp", "mst_imp", "sbp", "grasp", "synflow",

@@ -126,6 +126,19 @@ PROFILES = {
                        "cifar_sparsities": (0.9, 0.95, 0.98), "cifar_epochs": 160, "seeds": 1, "progress": True},
 }
 
+#: the MLP trainings' batch size (fixed in :func:`train_config`): a smoke run's stand-in data holds two of them
+SMOKE_MIN_BATCH = 128
+
+
+def SMOKE(p):
+    """What a smoke run cuts (:mod:`pruning_utils.smoke`): the smallest depth of each grid, two sparsities, two
+    epochs, one seed, one variance draw, two SynFlow rounds; widths, models and batch sizes kept."""
+    d = min(p["depths"])
+    return {"depths": (d,), "sweep_depth": int(d), "chi_sweep": (min(p["chi_sweep"]),), "sparsities": (0.9, 0.99),
+            "variance_draws": 1, "method_sparsities": (max(p["method_sparsities"]),), "synflow_rounds": 2,
+            "resnet_depths": (min(p["resnet_depths"]),), "cifar_sparsities": (min(p["cifar_sparsities"]),),
+            "cifar_epochs": 2, "epochs": 2, "per_class": 1, "seeds": 1}
+
 METHODS = ("sbp", "grasp", "synflow", "magnitude", "random")
 CIFAR_METHODS = ("dense", "sbp", "sbp_sr", "grasp", "synflow", "magnitude", "random")
 
@@ -143,6 +156,34 @@ def _preactivation_variances(net, x):
             h = m(h)
             if isinstance(m, nn.Linear):
                 out.append(float(h.var()))
+    return out
+
+
+def _log_variances(net, x):
+    """Natural log of every Linear layer's output variance, for a bias-free ReLU network.
+
+    Such a network is positively homogeneous, so each layer's output can be
+    divided by its own standard deviation before the next layer and the logs
+    added up: exact, where the variances themselves would underflow (a pruned,
+    unrescaled 50-layer network loses a factor of ten per layer). ``-inf`` once
+    a layer's output is exactly zero.
+    """
+    lin = [m for m in net if isinstance(m, nn.Linear)]
+    if any(m.bias is not None and bool(m.bias.detach().abs().max() > 0) for m in lin):
+        raise ValueError("_log_variances needs a bias-free network (every bias zero)")
+    out, h, s = [], x.flatten(1).double(), 0.0
+    with torch.no_grad():
+        for m in net:
+            if isinstance(m, nn.Linear):
+                w = m.weight.double()
+                h = h @ w.t()
+                v = float(h.var())
+                if v == 0.0:
+                    return out + [-math.inf] * (len(lin) - len(out))
+                out.append(math.log(v) + s)
+                h, s = h / math.sqrt(v), s + math.log(v)
+            else:
+                h = m(h)
     return out
 
 
@@ -319,7 +360,7 @@ def run(**params) -> dict:
             gd = gd.to(device)
             dense = _mlp(info, p["rescale_depth"], p["width"], "relu", dseed, device)
             eoc.init_(dense, sw_relu, 0.0, seed=dseed)
-            q_dense = _preactivation_variances(dense, gd)
+            q_dense = _log_variances(dense, gd)
             mask_sets = {"random": masks_from_scores(random_scores(dense, dseed + 3), p["rescale_sparsity"]),
                          "sbp": masks_from_scores(snip_scores(dense, xd, yd), p["rescale_sparsity"])}
             for mname, masks in mask_sets.items():
@@ -329,14 +370,14 @@ def run(**params) -> dict:
                     apply_masks(net, masks)
                     if target is not None:
                         eoc.rescale_(net, masks, target)
-                    q = _preactivation_variances(net, gd)
+                    q = _log_variances(net, gd)
                     key = f"{mname}/{name}"
                     # the pruned/dense variance ratio at the last layer, as a gain per layer
-                    resc["log_gain"].setdefault(key, []).append(math.log(q[-1] / q_dense[-1]) / len(q))
+                    resc["log_gain"].setdefault(key, []).append((q[-1] - q_dense[-1]) / len(q))
                     if name == "sigma_w2":
                         resc["identity_share"].setdefault(mname, []).append(_identity_share(net, masks, gd))
                     if d == 0:
-                        resc.setdefault("variance_ratio", {})[key] = [a / b for a, b in zip(q, q_dense)]
+                        resc.setdefault("variance_ratio", {})[key] = [math.exp(a - b) for a, b in zip(q, q_dense)]
                         if name != "authors_4":
                             h = train(net, train_data, tcfg.replace(seed=seed + 1), test_data=test_data)
                             resc.setdefault("training", {})[key] = {"best_accuracy": max(h["test_accuracy"]),

@@ -97,6 +97,9 @@ PROFILES = {
                         "augment": "crop_flip", "finetune_epochs": 5, "seeds": 1, "progress": True},
 }
 
+#: what a smoke run cuts (:mod:`pruning_utils.smoke`): every loop to a few steps, the model and batch kept
+SMOKE = {"epochs": 4, "finetune_epochs": 1, "random_tickets": 1, "canvas_size": 10, "ratios": (0.5,), "seeds": 1}
+
 CRITERIA = ("spline", "gamma", "l1", "random")
 SCOPES = ("layerwise", "global")
 

@@ -70,6 +70,9 @@ PROFILES = {
               "epochs": 50, "rounds": 26, "prune_fraction": 0.2, "seeds": 3, "progress": True},
 }
 
+#: what a smoke run cuts (:mod:`pruning_utils.smoke`): every loop to a few steps, the model and batch kept
+SMOKE = {"epochs": 2, "rounds": 2, "seeds": 1, "diagram_rounds": 2}
+
 VARIANTS = ("imp", "mst_imp")
 #: per-round scalars averaged over seeds in ``result["mean"]`` / ``result["std"]``
 SCALARS = ("accuracy", "sparsity", "dense_tree_kept", "dense_layer_trees_kept", "oneshot_dense_tree_kept",
