@@ -76,7 +76,8 @@ def test_digits(digits):
     d = load_digits()
     full = torch.from_numpy(d.images.astype(np.float32) / 16.0).unsqueeze(1)
     _check_split(*digits, 1797, (1, 8, 8), full, torch.from_numpy(d.target), "digits")
-    assert dataset_info("digits") == {"shape": (1, 8, 8), "classes": 10}
+    assert dataset_info("digits") == {"shape": (1, 8, 8), "classes": 10, "train_size": 1437, "test_size": 360}
+    assert (len(digits[0][1]), len(digits[1][1])) == (1437, 360)        # the sizes are the loaded split's
 
 
 def test_mnist5k(mnist5k):
@@ -102,9 +103,12 @@ def test_split_deterministic(digits):
 
 
 def test_aliases():
-    assert dataset_info("mnist-5k") == dataset_info("mnist5k") == {"shape": (1, 28, 28), "classes": 10}
-    assert dataset_info("CIFAR-100") == {"shape": (3, 32, 32), "classes": 100}
-    assert dataset_info("fashion_mnist") == {"shape": (1, 28, 28), "classes": 10}
+    assert dataset_info("mnist-5k") == dataset_info("mnist5k") == {"shape": (1, 28, 28), "classes": 10,
+                                                                    "train_size": 4000, "test_size": 1000}
+    assert dataset_info("CIFAR-100") == {"shape": (3, 32, 32), "classes": 100, "train_size": 50_000,
+                                         "test_size": 10_000}
+    assert dataset_info("fashion_mnist") == {"shape": (1, 28, 28), "classes": 10, "train_size": 60_000,
+                                             "test_size": 10_000}
 
 
 # ---------------------------------------------------------------------------
