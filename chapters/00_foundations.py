@@ -240,6 +240,9 @@ seeds = 3
 seed = 0
 tolerance = 1.0
 device = "auto"
+# smoke = True: every loop cut to a few steps on stand-in data of the real shape (seconds; the
+# numbers mean nothing): checks that every cell runs with the values above
+smoke = False
 
 # %%
 from pruning_utils.experiments import foundations
@@ -250,6 +253,10 @@ params = validate(dict(dataset=dataset, model=model, epochs=epochs, batch_size=b
                        rounds=rounds, prune_fraction=prune_fraction, scope=scope,
                        rewind_step=rewind_step, seeds=seeds, seed=seed, tolerance=tolerance,
                        device=device), foundations.SCHEMA)
+if smoke is not False:  # what `python -m pruning_utils reproduce foundations --smoke` runs, on these values
+    from pruning_utils.smoke import smoke_notebook
+
+    params = smoke_notebook("foundations", params, smoke)
 
 # %%
 import time
@@ -419,18 +426,20 @@ else:
 #
 # Solutions 1 to 4 share the folded cell below: the chapter's data, training
 # schedule and first seed, with IMP stopped after 10 rounds (99.4% sparsity)
-# instead of 12. It reruns the chapter's IMP for that seed, which the later
-# solutions compare against and take masks from.
+# instead of 12 (or after the chapter's rounds, if you set fewer). It reruns the
+# chapter's IMP for that seed, which the later solutions compare against and
+# take masks from. The solutions' text describes the default parameters; with
+# others the cells still run, and print what your setting gives.
 
 # %% tags=["hide-cell"]
-# Solutions 1-4, shared set-up: the chapter's IMP for its first seed, 10 rounds.
+# Solutions 1-4, shared set-up: the chapter's IMP for its first seed, 10 rounds (fewer if the chapter has fewer).
 import numpy as np
 
 from pruning_utils.experiments.common import load_data
 from pruning_utils.imp import IMPConfig, run_imp, train_pruned
 from pruning_utils.train import lr_at
 
-SOL_ROUNDS = 10
+SOL_ROUNDS = min(10, params["rounds"])
 _, info, train_data, test_data = load_data(params)
 seed0 = params["seed"]
 tcfg = foundations.train_config(params, seed=seed0)
@@ -447,7 +456,7 @@ def show(label, accuracies):
 
 
 print(f"{'sparsity (%)':28s}" + " ".join(f"{100 * s:5.1f}" for s in sp_sol))
-show("IMP (global, rewind to 0)", acc_global)
+show(f"IMP ({params['scope']}, rewind to 0)", acc_global)
 same = np.allclose(acc_global, result["methods"]["imp"]["accuracy_per_seed"][0][:SOL_ROUNDS + 1])
 print("identical to the chapter's first seed:", same)
 
@@ -472,10 +481,11 @@ print("identical to the chapter's first seed:", same)
 # ```
 
 # %% tags=["hide-cell"]
-# Solution 1: IMP with a layer-wise rule, and where each rule keeps its weights at the last round.
-imp_lw = run_imp(model0, train_data, test_data, tcfg, icfg.replace(scope="layerwise"))
-show("IMP (layer-wise)", [row["test_accuracy"] for row in imp_lw["rounds"]])
-for label, run in (("global", imp_global), ("layer-wise", imp_lw)):
+# Solution 1: IMP with the other rule (layer-wise at the defaults), and where each keeps its weights at the end.
+other = "layerwise" if params["scope"] == "global" else "global"
+imp_other = run_imp(model0, train_data, test_data, tcfg, icfg.replace(scope=other))
+show(f"IMP ({other})", [row["test_accuracy"] for row in imp_other["rounds"]])
+for label, run in ((params["scope"], imp_global), (other, imp_other)):
     rep = sparsity_report(run["masks"][-1], warn=False)
     out = run["masks"][-1][list(rep["layers"])[-1]]
     print(f"{label:10s} at {100 * rep['sparsity']:.1f}%: "
@@ -503,14 +513,14 @@ for label, run in (("global", imp_global), ("layer-wise", imp_lw)):
 # Solution 2: IMP's masks at three rounds, retrained from a fresh initialisation (same schedule).
 new_init = build_model(params["model"], info["shape"], info["classes"], seed=seed0 + 777).state_dict()
 random_acc = result["methods"]["random"]["accuracy_per_seed"][0]
-for r in (4, 7, SOL_ROUNDS):
+for r in sorted({min(r, SOL_ROUNDS) for r in (4, 7, SOL_ROUNDS)}):
     _, _, ev = train_pruned(model0, new_init, imp_global["masks"][r], train_data, test_data, tcfg)
     print(f"sparsity {100 * sp_sol[r]:5.1f}%: ticket {100 * acc_global[r]:5.1f}, same mask re-initialised "
           f"{100 * ev['test_accuracy']:5.1f}, random mask (chapter) {100 * random_acc[r]:5.1f}")
 
 # %% [markdown]
 # **3. Rewinding to step $k$.** Set `rewind_step` to one epoch of steps
-# (4000 // 128 = 31). Does IMP reach further? (Frankle et al.
+# (4000 // 128 = 31 at the defaults). Does IMP reach further? (Frankle et al.
 # {cite}`frankle2020linear` found rewinding to an early step necessary for deep
 # convolutional networks; LeNet-300-100 finds tickets without it.)
 #
@@ -526,9 +536,14 @@ for r in (4, 7, SOL_ROUNDS):
 # ```
 
 # %% tags=["hide-cell"]
-# Solution 3: IMP rewinding to step 31 (the end of the first epoch) instead of to initialisation.
-imp_k = run_imp(model0, train_data, test_data, tcfg, icfg.replace(rewind_step=31))
-show("IMP (global, rewind to 31)", [row["test_accuracy"] for row in imp_k["rounds"]])
+# Solution 3: IMP rewinding to the end of the first epoch (step 31 at the defaults) instead of to the chapter's
+# rewind step.
+one_epoch = train_data[0].shape[0] // tcfg.batch_size
+if tcfg.epochs < 2:
+    print(f"epochs = {tcfg.epochs}: the end of the first epoch is the end of training; this exercise needs two or more")
+else:
+    imp_k = run_imp(model0, train_data, test_data, tcfg, icfg.replace(rewind_step=one_epoch))
+    show(f"IMP ({params['scope']}, rewind to {one_epoch})", [row["test_accuracy"] for row in imp_k["rounds"]])
 
 # %% [markdown]
 # **4. Fine-tuning and LR rewinding.** Call `run_imp` with

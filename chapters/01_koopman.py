@@ -323,6 +323,9 @@ finetune_epochs = 1
 seeds = 3
 seed = 0
 device = "auto"
+# smoke = True: every loop cut to a few steps on stand-in data of the real shape (seconds; the
+# numbers mean nothing): checks that every cell runs with the values above
+smoke = False
 
 # %%
 from pruning_utils.experiments import koopman
@@ -333,6 +336,10 @@ params = validate(dict(dataset=dataset, model=model, epochs=epochs, window=windo
                        compressions=compressions, agreement_sparsity=agreement_sparsity,
                        finetune_epochs=finetune_epochs, seeds=seeds, seed=seed, device=device),
                   koopman.SCHEMA)
+if smoke is not False:  # what `python -m pruning_utils reproduce koopman --smoke` runs, on these values
+    from pruning_utils.smoke import smoke_notebook
+
+    params = smoke_notebook("koopman", params, smoke)
 
 # %%
 import time
@@ -473,7 +480,7 @@ fig, axes = plt.subplots(1, 2, figsize=(12, 4.0))
 for k in koopman.ESTIMATORS:
     axes[0].errorbar(ends, pred[k].mean(0), yerr=pred[k].std(0), capsize=2, label=names[k], **styles[k])
 axes[0].axhline(1 - agreement_sparsity, color="black", ls=":", label="chance")
-axes[0].axvspan(0, 0.5 * epochs, color="#f2f2f2", zorder=0)
+axes[0].axvspan(0, 0.5 * params["epochs"], color="#f2f2f2", zorder=0)
 axes[0].set_xlabel("epoch at which the window ends")
 axes[0].set_ylabel(f"overlap with the final GMP mask at {100 * agreement_sparsity:.0f}% sparsity")
 axes[0].legend(fontsize=7, loc="center right")
@@ -546,9 +553,10 @@ for ax, wname in zip(axes, acc_windows):
         pr = 100 * np.array([r[m]["pruned"] for r in rows])
         ax.errorbar(c, pr.mean(0), yerr=pr.std(0), color=col, marker=mk, ls="--" if m in ("kmp", "gmp") else ":",
                     capsize=2, label=f"{lab}, pruned")
-        if m in ("kmp", "gmp"):
+        if m in ("kmp", "gmp") and params["finetune_epochs"] > 0:  # finetune_epochs = 0: no fine-tuned curve
             ft = 100 * np.array([r[m]["finetuned"] for r in rows])
-            ax.errorbar(c, ft.mean(0), yerr=ft.std(0), color=col, marker=mk, capsize=2, label=f"{lab}, +1 epoch")
+            ax.errorbar(c, ft.mean(0), yerr=ft.std(0), color=col, marker=mk, capsize=2,
+                        label=f"{lab}, +{params['finetune_epochs']} epoch" + "s" * (params["finetune_epochs"] > 1))
     ax.axhline(100 * np.mean([r["dense_accuracy"] for r in rows]), color="black", lw=0.8)
     ax.set_xscale("log", base=2)
     ax.set_xlabel("compression (N / kept)")
@@ -712,11 +720,13 @@ def chapter_config(momentum):
 
 
 net = build_model(params["model"], info["shape"], info["classes"], seed=params["seed"]).to(dev)
-lengths = (10, params["window"], 31)
+# the window lengths that fit the run (all three at the chapter's values; a short run keeps its own window)
+lengths = tuple(sorted({L for L in (10, 31) if L <= total_steps + 1} | {params["window"]}))
 recs = {L: [SnapshotRecorder(net, e - L + 1, L) for e in koopman.window_ends(total_steps, spe, params["epochs"], L, 1)]
         for L in lengths}
-ex4_steps = [10, 30, 31, 33, 35, 40, 50, 60, 80, 100, 124, 160, 229]
-rec_from_0, states_ex4 = SnapshotRecorder(net, start_step=0, length=30), StateRecorder(ex4_steps)
+W0 = min(30, total_steps + 1)  # exercise 4's window from step 0: steps 0-29 at the chapter's values
+ex4_steps = [t for t in (10, 30, 31, 33, 35, 40, 50, 60, 80, 100, 124, 160, 229) if t <= total_steps] or [total_steps]
+rec_from_0, states_ex4 = SnapshotRecorder(net, start_step=0, length=W0), StateRecorder(ex4_steps)
 train(net, train_data, chapter_config(params["momentum"]),
       callbacks=[rec for rs in recs.values() for rec in rs] + [rec_from_0, states_ex4])
 final_ranks = koopman.keep_ranks(flatten_weights(net).abs())
@@ -938,21 +948,22 @@ print("momentum 0.0              ", " ".join(f"{v:6.3f}" for v in kgp_gp_m0))
 # %% tags=["hide-cell"]
 # Solution 4: DMD of the first 30 snapshots (steps 0-29) extrapolated, against the weights the run reached.
 dec0 = dmd_decomposition(rec_from_0.snapshots)
-x29 = rec_from_0.snapshots[-1].double()
-trend = (rec_from_0.snapshots[-1] - rec_from_0.snapshots[0]).double() / 29
-print(f"DMD of steps 0-29: rank {dec0.rank}, largest |lambda| = {float(dec0.eigvals.abs().max()):.4f}")
+last0 = W0 - 1  # the window's last step (29 at the chapter's values)
+x_last = rec_from_0.snapshots[-1].double()
+trend = (rec_from_0.snapshots[-1] - rec_from_0.snapshots[0]).double() / last0
+print(f"DMD of steps 0-{last0}: rank {dec0.rank}, largest |lambda| = {float(dec0.eigvals.abs().max()):.4f}")
 probe_net = build_model(params["model"], info["shape"], info["classes"])
-print(" step   DMD error / distance moved since step 29   straight line")
+print(f" step   DMD error / distance moved since step {last0}   straight line")
 for t_ in ex4_steps:
     probe_net.load_state_dict(states_ex4.states[t_])
     x_t = flatten_weights(probe_net).double()
     err = float((dec0.reconstruct(t_).double() - x_t).norm())
-    if t_ < 29:
+    moved = float((x_t - x_last).norm())
+    if t_ <= last0 or moved == 0:
         print(f" {t_:4d}   inside the window: error / ||theta_t|| = {err / float(x_t.norm()):.1e}")
         continue
-    moved = float((x_t - x29).norm())
     print(f" {t_:4d}   {err / moved:10.3f}                              "
-          f"{float((x29 + (t_ - 29) * trend - x_t).norm()) / moved:8.3f}")
+          f"{float((x_last + (t_ - last0) * trend - x_t).norm()) / moved:8.3f}")
 
 # %% [markdown]
 # **5. The synthetic case, broken.** Add Gaussian noise of standard deviation

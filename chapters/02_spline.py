@@ -315,6 +315,9 @@ finetune_epochs = 2
 seeds = 3
 seed = 0
 device = "auto"
+# smoke = True: every loop cut to a few steps on stand-in data of the real shape (seconds; the
+# numbers mean nothing): checks that every cell runs with the values above
+smoke = False
 
 # %%
 from pruning_utils.experiments import spline
@@ -324,6 +327,10 @@ check_notebook_parameters()  # under papermill: refuse a parameter this chapter 
 params = validate(dict(dataset=dataset, model=model, width=width, depth=depth, epochs=epochs, ratio=ratio,
                        ratios=ratios, finetune_epochs=finetune_epochs, seeds=seeds, seed=seed, device=device),
                   spline.SCHEMA)
+if smoke is not False:  # what `python -m pruning_utils reproduce spline --smoke` runs, on these values
+    from pruning_utils.smoke import smoke_notebook
+
+    params = smoke_notebook("spline", params, smoke)
 
 # %%
 import time
@@ -337,14 +344,15 @@ for s in result["per_seed"]:
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.0))
-ep = np.arange(1, epochs + 1)
+ep = np.arange(1, params["epochs"] + 1)
 for k, s in enumerate(result["per_seed"]):
     sd = np.array([np.nan if d is None else d for d in s["spline_distance"]])
     md = np.array([np.nan if d is None else d for d in s["mask_distance"]])
     axes[0].plot(ep, sd, color="#2a9d8f", marker="o", alpha=0.8, label="spline: max distance to last 3" if k == 0 else None)
     axes[0].plot(ep, md, color="#e08a00", marker="s", alpha=0.8, label="mask: max distance to last 4" if k == 0 else None)
-    axes[0].axvline(s["spline_eb_epoch"], color="#2a9d8f", ls=":", lw=1)
-    axes[0].axvline(s["mask_eb_epoch"], color="#e08a00", ls=":", lw=1)
+    for eb, col in ((s["spline_eb_epoch"], "#2a9d8f"), (s["mask_eb_epoch"], "#e08a00")):
+        if eb is not None:  # None: the detector did not fire in this run
+            axes[0].axvline(eb, color=col, ls=":", lw=1)
     axes[1].plot(ep, 100 * np.array(s["test_accuracy_per_epoch"]), color="black", alpha=0.6,
                  label="search run (dense, L1 on gamma)" if k == 0 else None)
 axes[0].axhline(0.16, color="#2a9d8f", ls="--", lw=0.8, label="spline threshold")
@@ -355,9 +363,11 @@ axes[0].legend(fontsize=8)
 axes[0].set_title("(a) the two detectors")
 axes[1].set_xlabel("epoch")
 axes[1].set_ylabel("test accuracy (%)")
-axes[1].set_ylim(85, 97)
+acc = 100 * np.array([s["test_accuracy_per_epoch"] for s in result["per_seed"]])
+axes[1].set_ylim(max(0.0, np.percentile(acc, 10) - 2), min(100.0, acc.max() + 1))  # the curves' settled part
 for s in result["per_seed"]:
-    axes[1].axvline(s["spline_eb_epoch"], color="#2a9d8f", ls=":", lw=1)
+    if s["spline_eb_epoch"] is not None:
+        axes[1].axvline(s["spline_eb_epoch"], color="#2a9d8f", ls=":", lw=1)
 axes[1].legend(fontsize=8)
 axes[1].set_title("(b) where training is when the spline early bird fires")
 fig.tight_layout()
@@ -385,11 +395,13 @@ plt.show()
 for s_ in result["per_seed"]:
     d = s_["spline_distance"]
     first = next(i + 1 for i, x in enumerate(d) if x is not None)
-    low = min(x for x in d[:result["epochs"] // 2] if x is not None)
+    # before the first drop; a run too short for the window to fill by then uses every epoch it has
+    low = min([x for x in d[:result["epochs"] // 2] if x is not None] or [x for x in d if x is not None])
     e = s_["spline_eb_epoch"]
-    print(f"seed {s_['seed']}: spline early bird at epoch {e} (earliest the window allows: {first}); statistic there "
-          f"{d[e - 1]:.3f}, at the earliest epoch {d[first - 1]:.3f}, lowest before the first drop {low:.3f} "
-          f"(ratio {d[e - 1] / low:.1f}); at the last epoch {d[-1]:.3f}")
+    there = "it did not fire" if e is None else f"statistic there {d[e - 1]:.3f} (ratio {d[e - 1] / low:.1f} to the lowest)"
+    print(f"seed {s_['seed']}: spline early bird at epoch {e} (earliest the window allows: {first}); {there}; "
+          f"at the earliest epoch {d[first - 1]:.3f}, lowest before the first drop {low:.3f}; "
+          f"at the last epoch {d[-1]:.3f}")
 
 
 # %%
@@ -399,11 +411,14 @@ colors = {"spline": "#2a9d8f", "gamma": "#e08a00", "l1": "#1b6ca8", "random": "#
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.0), sharey=True)
 for ax, scope in zip(axes, spline.SCOPES):
     for crit in spline.CRITERIA:
-        a = 100 * c[f"{crit}/{scope}"]
+        a = c[f"{crit}/{scope}"]
         r = 100 * np.array(result["ratios"])
-        ax.errorbar(r, a[1].mean(0), yerr=a[1].std(0), color=colors[crit], marker="o", capsize=2,
-                    label=f"{crit}, +{finetune_epochs} epochs")
-        ax.plot(r, a[0].mean(0), color=colors[crit], ls="--", marker="x", alpha=0.7, label=f"{crit}, pruned")
+        if params["finetune_epochs"] > 0:  # finetune_epochs = 0: no fine-tuned curve
+            ft = 100 * a[1].astype(float)
+            ax.errorbar(r, ft.mean(0), yerr=ft.std(0), color=colors[crit], marker="o", capsize=2,
+                        label=f"{crit}, +{params['finetune_epochs']} epochs")
+        ax.plot(r, 100 * a[0].astype(float).mean(0), color=colors[crit], ls="--", marker="x", alpha=0.7,
+                label=f"{crit}, pruned")
     ax.set_xlabel("channels removed (%)")
     ax.set_title(scope)
 axes[0].set_ylabel("test accuracy (%)")

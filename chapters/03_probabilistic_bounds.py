@@ -316,6 +316,9 @@ layer_inputs = [16, 64, 256]
 targets = 500
 seed = 0
 device = "auto"
+# smoke = True: every loop cut to a few steps on stand-in data of the real shape (seconds; the
+# numbers mean nothing): checks that every cell runs with the values above
+smoke = False
 
 # %%
 from pruning_utils.experiments import bounds as bounds_exp
@@ -325,6 +328,10 @@ check_notebook_parameters()  # under papermill: refuse a parameter this chapter 
 params = validate(dict(input_dim=input_dim, output_dim=output_dim, widths=widths, depths=depths, rates=rates,
                        deltas=deltas, layer_inputs=layer_inputs, targets=targets, seed=seed, device=device),
                   bounds_exp.SCHEMA)
+if smoke is not False:  # what `python -m pruning_utils reproduce bounds --smoke` runs, on these values
+    from pruning_utils.smoke import smoke_notebook
+
+    params = smoke_notebook("bounds", params, smoke)
 
 # %%
 import time
@@ -342,7 +349,8 @@ use_style()
 sw = result["sweeps"]
 colors = {"random": "#8c8c8c", "random_rescaled": "#e76f51", "magnitude": "#1b6ca8"}
 labels = {"random": "random", "random_rescaled": "random, rescaled 1/p", "magnitude": "magnitude"}
-d5 = "0.05"
+# the delta the figures and solutions read: 5% where the run has it, else the run's nearest
+d5 = str(min(result["params"]["deltas"], key=lambda d: abs(d - 0.05)))
 fig, axes = plt.subplots(1, 4, figsize=(16, 3.8))
 for ax, (key, xs, xlabel) in zip(axes, (("width", result["widths"], "hidden width"),
                                         ("depth", result["depths"], "hidden layers"),
@@ -378,12 +386,12 @@ plt.show()
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 ax = axes[0]
 for m in result["methods"]:
-    ratios = [[row["ratio"][str(dl)] for row in sw["rate"][m]] for dl in result["deltas"]]
-    ax.plot([100 * r for r in result["rates"]], ratios[1], color=colors[m], marker="o", label=labels[m])
+    ratios = [row["ratio"][d5] for row in sw["rate"][m]]
+    ax.plot([100 * r for r in result["rates"]], ratios, color=colors[m], marker="o", label=labels[m])
     wr = [row["ratio"][d5] for row in sw["width"][m]]
     axes[1].plot(result["widths"], wr, color=colors[m], marker="o", label=labels[m])
 ax.set_xlabel("pruning rate (%)")
-ax.set_ylabel("bound / 95% quantile of the gap")
+ax.set_ylabel(f"bound / {1 - float(d5):.0%} quantile of the gap")
 ax.legend(fontsize=8)
 axes[1].set_xscale("log", base=2)
 axes[1].set_xlabel("hidden width")
@@ -445,7 +453,8 @@ print(f"\nthe one-layer test refutes the mutant bound (step 4 deleted): {not lay
 
 # %%
 print(numbers_report(verdicts))
-print("\nexceedance fraction at delta = 1% / 5% / 20%, and bound / 95% quantile, per setting:")
+print(f"\nexceedance fraction at delta = {' / '.join(f'{d:.0%}' for d in result['deltas'])}, and bound / "
+      f"{1 - float(d5):.0%} quantile, per setting:")
 for key in ("width", "depth", "rate", "conv"):
     for m in result["methods"]:
         for i, row in enumerate(sw[key][m]):
@@ -471,7 +480,7 @@ for m in result["methods"]:
             g = f"{ob['gordon'][d5]:7.2f}" if "gordon" in ob else f"{'-':>7}"
             print(f"{n_in:6d} {m:15s} {q:5.0%} {row['quantiles'][d5]:8.2f} {row['bounds'][d5]:7.2f} {g} "
                   f"{ob['blind'][d5]:7.2f} {ob['mutant'][d5]:7.2f} {row['count']['mutant'][d5]:13d}")
-print("\nseveral layers: Theorem 2 against the pruning-blind bound, delta = 5%")
+print(f"\nseveral layers: Theorem 2 against the pruning-blind bound, delta = {float(d5):.0%}")
 for key in ("width", "depth", "rate"):
     for m in result["methods"]:
         print(f"  {key:5s} {m:15s}: theorem / blind = "
@@ -600,14 +609,14 @@ prm, sw1 = result["params"], result["sweeps"]
 settings = ([("width", i, [input_dim] + [w] * prm["depth"] + [output_dim], prm["rate"]) for i, w in enumerate(result["widths"])]
             + [("depth", i, [input_dim] + [prm["width"]] * d + [output_dim], prm["rate"]) for i, d in enumerate(result["depths"])]
             + [("rate", i, [input_dim] + [prm["width"]] * prm["depth"] + [output_dim], q) for i, q in enumerate(result["rates"])])
-print("bound / 95% quantile of the gap (delta = 5%): the chapter's bound -> with a factor 2^(-1/2) per ReLU "
+print(f"bound / {1 - float(d5):.0%} quantile of the gap (delta = {float(d5):.0%}): the chapter's bound -> with a factor 2^(-1/2) per ReLU "
       "(share of the looseness, in log scale, that it removes)")
 for key, i, ws, q in settings:
     cells = []
     for m in B.METHODS:
-        det = B.fcn_gap_bound(ws, m, q, 0.05, detail=True)
+        det = B.fcn_gap_bound(ws, m, q, float(d5), detail=True)
         heur = det["per_point"] * 2 ** (-(len(ws) - 2) / 2) + det["lipschitz_term"]
-        qt = sw1[key][m][i]["quantiles"]["0.05"]
+        qt = sw1[key][m][i]["quantiles"][d5]
         cells.append(f"{m} {det['bound'] / qt:6.1f} -> {heur / qt:6.1f} ({math.log(det['bound'] / heur) / math.log(det['bound'] / qt):.0%})")
     print(f"  {key:5s} {str(ws):24s} rate {q:.1f}: " + "; ".join(cells))
 
@@ -666,19 +675,20 @@ def conditional_bound(widths, method, rate, keeps, delta):
 
 prm2 = result["params"]
 ws2 = [input_dim] + [prm2["width"]] * prm2["depth"] + [output_dim]
-print("bound at delta = 5%: Hoeffding (the chapter's) against given the masks, over the chapter's 500 sampled masks "
-      "per setting (smallest / largest), and the smallest conditional bound over the 95% quantile of the measured gaps")
+print(f"bound at delta = {float(d5):.0%}: Hoeffding (the chapter's) against given the masks, over the chapter's "
+      f"{prm2['targets']} sampled masks per setting (smallest / largest), and the smallest conditional bound over the "
+      f"{1 - float(d5):.0%} quantile of the measured gaps")
 for mi, m in enumerate(("random", "random_rescaled")):
     for j, q in enumerate(result["rates"]):
         nw, nd, nr = len(result["widths"]), len(result["depths"]), len(result["rates"])
         sd = prm2["seed"] * 10_000 + 7 + 101 * ((nw + nd + 2 * nr) * mi + nw + nd + j)  # this setting's seed in bounds_exp.run
         Wm = B.sample_fcn(ws2, prm2["targets"], sd)
         keeps = [(w != 0).float() for w in B.prune(Wm, m, q, sd + 1)]
-        cond = np.array([conditional_bound(ws2, m, q, [k[t] for k in keeps], 0.05) for t in range(prm2["targets"])])
+        cond = np.array([conditional_bound(ws2, m, q, [k[t] for k in keeps], float(d5)) for t in range(prm2["targets"])])
         row = result["sweeps"]["rate"][m][j]
-        hb = row["bounds"]["0.05"]
+        hb = row["bounds"][d5]
         print(f"  {m:15s} rate {q:.1f}: Hoeffding {hb:8.3f}; given the mask {cond.min():8.3f} to {cond.max():8.3f} "
-              f"({cond.min() / hb:.3f} to {cond.max() / hb:.3f} of it); smallest / 95% quantile {cond.min() / row['quantiles']['0.05']:.1f}")
+              f"({cond.min() / hb:.3f} to {cond.max() / hb:.3f} of it); smallest / 95% quantile {cond.min() / row['quantiles'][d5]:.1f}")
 
 # %% [markdown]
 # **3. Another domain.** Redo step 4 for the cube $[-1, 1]^{n_0}$ instead of the

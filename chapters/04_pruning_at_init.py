@@ -208,6 +208,9 @@ epochs = 5
 seeds = 3
 seed = 0
 device = "auto"
+# smoke = True: every loop cut to a few steps on stand-in data of the real shape (seconds; the
+# numbers mean nothing): checks that every cell runs with the values above
+smoke = False
 
 # %%
 from pruning_utils.experiments import pruning_at_init as pai
@@ -219,6 +222,10 @@ params = validate(dict(dataset=dataset, width=width, depths=depths, sparsities=s
                        method_depth=method_depth,
                        method_sparsities=method_sparsities, resnet_depths=resnet_depths, epochs=epochs,
                        seeds=seeds, seed=seed, device=device), pai.SCHEMA)
+if smoke is not False:  # what `python -m pruning_utils reproduce pruning_at_init --smoke` runs, on these values
+    from pruning_utils.smoke import smoke_notebook
+
+    params = smoke_notebook("pruning_at_init", params, smoke)
 
 # %%
 import time
@@ -301,7 +308,7 @@ cs = np.linspace(-0.2, 1.0, 25)
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 for name, (sw_, sb_) in chi_points.items():
     axes[0].plot(cs, [eoc.correlation_map("tanh", sw_, sb_, float(c)) for c in cs], color=colors[name],
-                 label=f"{name}: $\chi$ = {eoc.chi('tanh', sw_, sb_):.2f}")
+                 label=f"{name}: $\\chi$ = {eoc.chi('tanh', sw_, sb_):.2f}")
     c, path = 0.3, [0.3]
     for _ in range(60):
         c = eoc.correlation_map("tanh", sw_, sb_, c)
@@ -331,19 +338,21 @@ plt.show()
 
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(20, 4))
-shades = dict(zip(depths, np.linspace(0.35, 1.0, len(depths))))
+shades = dict(zip(params["depths"], np.linspace(0.35, 1.0, len(params["depths"]))))
+sp_grid = sorted(params["sparsities"])
+j_shown = int(np.argmin([abs(x - 0.9) for x in sp_grid]))  # the grid's sparsity nearest 90% (90% by default)
 inits_shown = (("eoc", "#2a9d8f", "-"), ("ordered", "#e76f51", "--"), ("chaotic", "#6d597a", ":"))
 for name, c, ls in inits_shown:
     for j, d in enumerate(result["params"]["depths"]):
         d = int(d)
         frac = np.mean([[e / (d + 1) for e in s["collapse"][name][j]["layers_emptied"]] for s in per_seed], 0)
-        axes[0].plot([100 * x for x in sorted(sparsities)], frac, color=c, ls=ls, marker="o",
-                     alpha=shades.get(d, 1.0), label=f"{name}, {d} hidden layers" if d in (depths[0], depths[-1]) else None)
-    need = np.array([[s["collapse"][name][j]["min_kept_fraction"] for j in range(len(depths))] for s in per_seed])
-    axes[1].errorbar(depths, 100 * need.mean(0), yerr=100 * need.std(0), color=c, ls=ls, marker="o",
+        axes[0].plot([100 * x for x in sorted(params["sparsities"])], frac, color=c, ls=ls, marker="o",
+                     alpha=shades.get(d, 1.0), label=f"{name}, {d} hidden layers" if d in (params["depths"][0], params["depths"][-1]) else None)
+    need = np.array([[s["collapse"][name][j]["min_kept_fraction"] for j in range(len(params["depths"]))] for s in per_seed])
+    axes[1].errorbar(params["depths"], 100 * need.mean(0), yerr=100 * need.std(0), color=c, ls=ls, marker="o",
                      capsize=3, label=name)
-    kept = per_seed[0]["collapse"][name][-1]["kept_per_layer"][list(sorted(sparsities)).index(0.9)]
-    axes[2].plot(np.arange(len(kept)), kept, color=c, ls=ls, marker=".", label=f"{name}, {depths[-1]} hidden layers")
+    kept = per_seed[0]["collapse"][name][-1]["kept_per_layer"][j_shown]
+    axes[2].plot(np.arange(len(kept)), kept, color=c, ls=ls, marker=".", label=f"{name}, {params['depths'][-1]} hidden layers")
 sweep = per_seed[0]["sweep"]
 chis_s = [e["chi"] for e in sweep]
 need_s = np.array([[e["min_kept_fraction"] for e in s["sweep"]] for s in per_seed])
@@ -358,7 +367,7 @@ axes[1].set_yscale("log")
 axes[1].legend(fontsize=8)
 axes[2].set_yscale("log")
 axes[2].set_xlabel("layer (0 = input layer)")
-axes[2].set_ylabel("fraction kept at 90% sparsity")
+axes[2].set_ylabel(f"fraction kept at {100 * sp_grid[j_shown]:g}% sparsity")
 axes[2].legend(fontsize=8)
 axes[3].set_xlabel(r"$\chi$ (tanh, $\sigma_b = 0.2$)")
 axes[3].set_ylabel(f"smallest share kept with a path (%), {sweep[0]['depth']} layers")
@@ -388,9 +397,9 @@ plt.show()
 
 # %%
 for name in ("ordered", "eoc", "chaotic"):
-    for j, d in enumerate(depths):
+    for j, d in enumerate(int(x) for x in params["depths"]):
         cs = [s["collapse"][name][j]["critical_sparsity"] for s in per_seed]
-        cut = [s["collapse"][name][j]["first_cut_layer"][sorted(sparsities).index(c)] if c is not None else None
+        cut = [s["collapse"][name][j]["first_cut_layer"][sorted(params["sparsities"]).index(c)] if c is not None else None
                for s, c in zip(per_seed, cs)]
         need = ", ".join(f"{100 * s['collapse'][name][j]['min_kept_fraction']:.2f}%" for s in per_seed)
         print(f"{name:8s} depth {d:3d}: first grid sparsity with no path per seed {cs}, first layer cut there {cut}; "
@@ -505,7 +514,7 @@ plt.show()
 print("gain per layer (geometric mean over networks), per seed:")
 for k, lab in cfgs:
     print(f"  {lab:40s}", "  ".join(f"{r['gain_per_layer'][k]:.3f}" for r in resc))
-print(f"\ntraining, {epochs} epochs, best / final test accuracy per seed:")
+print(f"\ntraining, {params['epochs']} epochs, best / final test accuracy per seed:")
 for k in ("random/none", "random/sigma_w2", "sbp/none", "sbp/sigma_w2"):
     print(f"  {k:16s}", "  ".join(f"{r['training'][k]['best_accuracy']:.3f} / {r['training'][k]['final_accuracy']:.3f}"
                                    for r in resc))
@@ -601,7 +610,7 @@ fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 rcol = {"standard": "#e76f51", "stable": "#2a9d8f"}
 for key, norms in per_seed[0]["resnet"].items():
     d, kind = key.split("/")
-    alpha = 1.0 if int(d) == max(resnet_depths) else 0.5
+    alpha = 1.0 if int(d) == max(params["resnet_depths"]) else 0.5
     n = np.array(norms)
     axes[0].plot(np.arange(1, len(n) + 1) / len(n), n / n[-1], color=rcol[kind], alpha=alpha, marker=".",
                  label=f"ResNet-{d}, {kind}")
@@ -825,7 +834,7 @@ def accuracy(net, train_seed):
     return f"{max(h['test_accuracy']):.3f} / {h['test_accuracy'][-1]:.3f}"
 
 
-print(f"data {dataset}: {len(train_data[1])} training images; scoring batch {len(yb)} images; {epochs} epochs")
+print(f"data {dataset}: {len(train_data[1])} training images; scoring batch {len(yb)} images; {params['epochs']} epochs")
 
 # %% [markdown]
 # **1. ELU's edge.** Plot the edge of chaos of ELU over $\sigma_b \in [0, 1]$
@@ -973,12 +982,13 @@ for d in range(4):
             eoc.rescale_(net, mk, c)
             with torch.no_grad():
                 q = float(net(gd).var())
-            log_gain.setdefault((mname, c), []).append(math.log(q / q_dense) / (rescale_depth + 1))
+            # q = 0: no signal reaches the output (a mask that cut every path); its gain is 0
+            log_gain.setdefault((mname, c), []).append(math.log(q / q_dense) / (rescale_depth + 1) if q > 0 else -math.inf)
             if d == 0 and mname == "SBP" and c == 1.0:
                 acc_c1 = accuracy(net, seed + 1)
 for (mname, c), v in log_gain.items():
     print(f"{mname:6s} mask rescaled to c = {c:g}: variance gain per layer {math.exp(np.mean(v)):.3f}")
-print(f"\ntraining, {epochs} epochs, best / final test accuracy, first seed:")
+print(f"\ntraining, {params['epochs']} epochs, best / final test accuracy, first seed:")
 print(f"  SBP mask rescaled to c = 1 (this cell)   {acc_c1}")
 for k, lab in (("sbp/sigma_w2", "SBP mask rescaled to c = 2"), ("sbp/none", "SBP mask not rescaled"),
                ("random/sigma_w2", "random mask rescaled to c = 2")):
@@ -1016,15 +1026,15 @@ for k, lab in (("sbp/sigma_w2", "SBP mask rescaled to c = 2"), ("sbp/none", "SBP
 # %% tags=["hide-cell"]
 # Solution 4: SBP with layer-wise thresholds: emptied layers and paths for Figure 2's networks, then training at
 # 90% on the 10-layer networks (the chapter's schedule; 4 trainings).
-sp_sorted = sorted(sparsities)
+sp_sorted = sorted(params["sparsities"])
 for init in ("ordered", "eoc"):
-    for j, d in enumerate(int(x) for x in depths):
+    for j, d in enumerate(int(x) for x in params["depths"]):
         sc = snip_scores(init_mlp(d, init), xb, yb)
         reps = [collapse_report(masks_from_scores(sc, s, scope="layerwise")) for s in sp_sorted]
         cut = next((s for s, r in zip(sp_sorted, reps) if not r["passes_signal"]), None)
         print(f"{init:8s} depth {d:2d}, layer-wise: layers emptied {max(len(r['collapsed']) for r in reps)} at most, "
               f"first sparsity with no path {cut}  (global, Figure 2: {per_seed[0]['collapse'][init][j]['critical_sparsity']})")
-print(f"\n10 hidden layers, {epochs} epochs, best / final test accuracy:")
+print(f"\n10 hidden layers, {params['epochs']} epochs, best / final test accuracy:")
 for init, kind in (("ordered", None), ("ordered", "SBP"), ("ordered", "random"), ("eoc", "SBP")):
     net = init_mlp(10, init)
     if kind is not None:
@@ -1065,7 +1075,7 @@ from pruning_utils.sanity import shuffle_within_layers
 
 sbp_scores = snip_scores(init_mlp(method_depth, "eoc"), xb, yb)
 print(f"{'sparsity':9s} {'SBP (Table 1)':>15s} {'SBP shuffled':>15s} {'random (Table 1)':>17s}   best / final")
-for s in method_sparsities:
+for s in params["method_sparsities"]:
     mk = shuffle_within_layers(masks_from_scores(sbp_scores, s), seed + 7)
     net = init_mlp(method_depth, "eoc")
     apply_masks(net, mk)

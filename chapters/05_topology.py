@@ -292,6 +292,9 @@ seeds = 3
 seed = 0
 tolerance = 1.0
 device = "auto"
+# smoke = True: every loop cut to a few steps on stand-in data of the real shape (seconds; the
+# numbers mean nothing): checks that every cell runs with the values above
+smoke = False
 
 # %%
 from pruning_utils.experiments import topology
@@ -300,6 +303,10 @@ from pruning_utils.params import check_notebook_parameters, validate
 check_notebook_parameters()  # under papermill: refuse a parameter this chapter does not have
 params = validate(dict(dataset=dataset, epochs=epochs, lr=lr, rounds=rounds, prune_fraction=prune_fraction,
                        seeds=seeds, seed=seed, tolerance=tolerance, device=device), topology.SCHEMA)
+if smoke is not False:  # what `python -m pruning_utils reproduce topology --smoke` runs, on these values
+    from pruning_utils.smoke import smoke_notebook
+
+    params = smoke_notebook("topology", params, smoke)
 
 # %%
 import time

@@ -244,6 +244,9 @@ rounds = [2, 4]
 seeds = 2
 seed = 0
 device = "auto"
+# smoke = True: every loop cut to a few steps on stand-in data of the real shape (seconds; the
+# numbers mean nothing): checks that every cell runs with the values above
+smoke = False
 
 # %%
 from pruning_utils.experiments import lenses
@@ -252,6 +255,10 @@ from pruning_utils.params import check_notebook_parameters, validate
 check_notebook_parameters()  # under papermill: refuse a parameter this chapter does not have
 params = validate(dict(dataset=dataset, conv_width=conv_width, epochs=epochs, prune_fraction=prune_fraction,
                        rounds=rounds, seeds=seeds, seed=seed, device=device), lenses.SCHEMA)
+if smoke is not False:  # what `python -m pruning_utils reproduce lenses --smoke` runs, on these values
+    from pruning_utils.smoke import smoke_notebook
+
+    params = smoke_notebook("lenses", params, smoke)
 
 # %% [markdown]
 # The run below is `lenses.run` with one method added that no chapter uses:
@@ -708,7 +715,7 @@ scores = {"sbp": snip_scores(model, xb, yb), "grasp": grasp_scores(model, xb, yb
 model.zero_grad(set_to_none=True)
 trained = lenet()
 early = SnapshotRecorder(trained, spe, params["window"])
-late = SnapshotRecorder(trained, spe * epochs - params["window"] + 1, params["window"])
+late = SnapshotRecorder(trained, spe * params["epochs"] - params["window"] + 1, params["window"])
 after = StateRecorder([spe])                                       # the weights after one epoch
 train(trained, train_data, cfg, callbacks=[early, late, after])
 trained.eval()
@@ -801,7 +808,7 @@ for k, mk in masks.items():
 # %% tags=["hide-cell"]
 # Solution 2: SBP's and GMP's masks at the highest sparsity, as they are and shuffled (the chapter's shuffle),
 # each trained for 4 x 8 epochs with the step schedule stretched to match (4 trainings).
-cfg4 = cfg.replace(epochs=4 * epochs, milestones=(2 * epochs, 3 * epochs))
+cfg4 = cfg.replace(epochs=4 * params["epochs"], milestones=(2 * params["epochs"], 3 * params["epochs"]))
 print(f"{'method':8s} {'original, 8 ep.':>16s} {'shuffled, 8 ep.':>16s} {'original, 32 ep.':>17s} {'shuffled, 32 ep.':>17s}")
 for k in ("sbp", "gmp"):
     e = row0["methods"][k][str(s_hi)]["sanity"]
@@ -955,7 +962,7 @@ print(f"the chapter's SBP mask (ReLU, default init), kept: "
 # rerun as in the chapter (4 rounds).
 from pruning_utils.imp import IMPConfig, run_imp
 
-imp = run_imp(lenet(), train_data, test_data, cfg, IMPConfig(rounds=int(max(rounds)), prune_fraction=prune_fraction,
+imp = run_imp(lenet(), train_data, test_data, cfg, IMPConfig(rounds=int(max(params["rounds"])), prune_fraction=prune_fraction,
                                                              scope="global", rewind_step=0))
 
 
@@ -967,7 +974,7 @@ def kappa(a, b):
 others = ("gmp", "kmp_late", "kmp_early", "imp", "sbp", "grasp", "random")
 print("kappa with early GMP " + "".join(f"{labels[m]:>10s}" for m in others)
       + "   | kappa(GMP, KMP early), here and in the chapter")
-for r, s in zip((int(x) for x in rounds), s_all):
+for r, s in zip((int(x) for x in params["rounds"]), s_all):
     mk = {k: masks_from_scores(scores[k], s) for k in scores}
     mk["imp"] = {n: m.to(dev) for n, m in imp["masks"][r].items()}
     j, c = row0["jaccard"][str(s)]["gmp|kmp_early"], row0["chance"][str(s)]["gmp|kmp_early"]

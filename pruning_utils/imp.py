@@ -139,8 +139,9 @@ def run_imp(model: nn.Module, train_data, test_data, train_config: TrainConfig,
     spe = _steps_per_epoch(train_data, train_config)
     total = train_config.epochs * spe
     k = imp_config.rewind_step
-    if k > total:
-        raise ValueError(f"parameter 'rewind_step' = {k} is not allowed; training has only {total} steps")
+    if k >= total:  # rewinding to the last step would leave nothing to retrain
+        raise ValueError(f"parameter 'rewind_step' = {k} is not allowed; training has {total} steps, so "
+                         f"expected 0 <= rewind_step < {total}")
     device = next(model.parameters()).device
     init_state = dense_state_dict(model)
     targets = imp_sparsities(imp_config.rounds, imp_config.prune_fraction)

@@ -20,7 +20,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["build_model", "MODELS", "MLP", "prunable_layers", "count_parameters"]
+__all__ = ["build_model", "check_fits", "MODELS", "MLP", "prunable_layers", "count_parameters"]
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -333,6 +333,22 @@ def build_model(name: str, input_shape=(1, 28, 28), num_classes: int = 10, seed=
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return _build(name, tuple(input_shape), num_classes, **kw)
+
+
+def check_fits(name: str, input_shape, num_classes: int = 10, parameter: str = "model", dataset=None, **kw) -> None:
+    """Refuse, before any data is loaded or any step is trained, a model that cannot take inputs of
+    ``input_shape``: LeNet-5 on 8x8 digits, VGG's five poolings on 28x28 images. The model is built and run
+    on PyTorch's ``meta`` device (shapes only: no memory, no arithmetic). The ``ValueError`` names
+    ``parameter`` and, where given, the ``dataset`` the shape comes from."""
+    shape = tuple(input_shape)
+    try:
+        with torch.device("meta"):
+            build_model(name, shape, num_classes, **kw).eval()(torch.zeros(2, *shape))
+    except (RuntimeError, ValueError) as e:
+        size = "x".join(map(str, shape))
+        where = f"dataset {dataset!r} ({size} images)" if dataset is not None else f"{size} inputs"
+        raise ValueError(f"parameter {parameter!r} = {name!r} is not allowed with {where}: {e}; choose another "
+                         f"model or a dataset of larger images") from None
 
 
 def prunable_layers(model: nn.Module) -> dict:

@@ -59,7 +59,11 @@ CLI_BAD = [(["--set", "no_such_param=3"], "'no_such_param'"),
            (["--set", "seed=abc"], "'seed'"),
            (["--profile", "no_such_profile"], "'no_such_profile'")]
 RUN_TIME_BAD = {"pruning_at_init": (["--set", "resnet_depths=(44,)"], "'resnet_depths'"),
-                "lenses": (["--set", "rounds=(1.5,)"], "'rounds'")}
+                "lenses": (["--set", "rounds=(1.5,)"], "'rounds'"),
+                # each choice is in its schema, the pair is not: refused before any data is loaded
+                "foundations": (["--set", "dataset=digits", "--set", "model=lenet5"], "'model' = 'lenet5'"),
+                "koopman": (["--set", "dataset=digits", "--set", "model=mnistnet"], "'model' = 'mnistnet'"),
+                "spline": (["--set", "dataset=fashion-mnist", "--set", "model=vgg11"], "'model' = 'vgg11'")}
 
 
 @pytest.mark.parametrize("chapter", sorted(EXPERIMENTS))

@@ -321,6 +321,8 @@ def test_run_imp_bad_arguments(data):
     tr, te = data
     with pytest.raises(ValueError, match="rewind_step"):
         run_imp(model(), tr, te, TCFG, ICFG.replace(rewind_step=TOTAL + 1))
+    with pytest.raises(ValueError, match=f"rewind_step' = {TOTAL} .* expected 0 <= rewind_step < {TOTAL}"):
+        run_imp(model(), tr, te, TCFG, ICFG.replace(rewind_step=TOTAL))   # nothing left to retrain
     with pytest.raises(ValueError, match="train_config"):
         run_imp(model(), tr, te, {"epochs": 1}, ICFG)
     with pytest.raises(ValueError, match="imp_config"):

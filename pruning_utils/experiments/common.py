@@ -5,10 +5,12 @@ from __future__ import annotations
 import copy
 
 from ..data import dataset_info, load_dataset
+from ..models import check_fits
 from ..params import Bool, Choice, Str
 from ..train import resolve_device
 
-__all__ = ["RUNTIME_SCHEMA", "load_data", "first_below", "swap_seeds"]
+__all__ = ["RUNTIME_SCHEMA", "load_data", "check_model", "first_below", "swap_seeds", "imp_steps",
+           "dataset_bytes", "prunable_count"]
 
 # Parameters that say where and how to run, not what to compute.
 RUNTIME_SCHEMA = {
@@ -27,6 +29,38 @@ def load_data(p: dict):
     train_data = load_dataset(p["dataset"], True, p["data_root"], p["download"], device)
     test_data = load_dataset(p["dataset"], False, p["data_root"], p["download"], device)
     return device, info, train_data, test_data
+
+
+def check_model(p: dict, name: str, parameter: str = "model", dataset_key: str = "dataset", **kw) -> None:
+    """Refuse (``ValueError`` naming ``parameter``) a model that cannot take the images of ``p[dataset_key]``,
+    before anything is loaded: the schemas allow each choice alone, not every pair."""
+    info = dataset_info(p[dataset_key])
+    check_fits(name, info["shape"], info["classes"], parameter=parameter, dataset=p[dataset_key], **kw)
+
+
+def imp_steps(total: int, rounds: int, rewind_step: int = 0) -> int:
+    """Optimizer steps of :func:`pruning_utils.imp.run_imp`: the dense training (``total`` steps), then each
+    round retrained from the rewind step to the end. What the experiments' ``training_steps`` build on."""
+    return total + rounds * (total - rewind_step)
+
+
+def dataset_bytes(name: str, sizes) -> int:
+    """Bytes of a dataset's two splits as :func:`pruning_utils.data.load_dataset` holds them (float32 images,
+    int64 labels); ``sizes(name)`` gives ``(train images, test images)``."""
+    import math
+    n_train, n_test = sizes(name)
+    return (n_train + n_test) * (4 * math.prod(dataset_info(name)["shape"]) + 8)
+
+
+def prunable_count(name: str, input_shape, num_classes: int, **kw) -> int:
+    """Weights of the prunable (Linear and Conv) layers of ``build_model(name, ...)``: the ``N`` of a snapshot
+    row. Built on PyTorch's ``meta`` device: shapes only."""
+    import torch
+
+    from ..models import build_model, prunable_layers
+    with torch.device("meta"):
+        net = build_model(name, tuple(input_shape), num_classes, **kw)
+    return sum(m.weight.numel() for m in prunable_layers(net).values())
 
 
 def first_below(sparsities, accuracies, reference, tolerance_points):
