@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .meter import note_structure
+
 __all__ = ["load_dataset", "DATASETS", "dataset_info", "default_root", "DownloadError", "stand_in_data"]
 
 # name -> (channels, height, width, classes, mean per channel, std per channel)
@@ -288,7 +290,7 @@ def load_dataset(name: str, train: bool = True, root=None, download: bool = Fals
         return x.to(device), y.to(device)
     if _STAND_IN is not None:
         x, y = _stand_in(key, train)
-        return x.to(device), y.to(device)
+        return _held(x.to(device), y.to(device))
     root = Path(root) if root is not None else default_root()
     if key == "digits":
         x, y = _load_digits(train)
@@ -299,4 +301,14 @@ def load_dataset(name: str, train: bool = True, root=None, download: bool = Fals
     else:
         x, y = _load_cifar(key, train, root, download)
     x = _standardise(x, key)
-    return x.contiguous().to(device), y.to(device)
+    return _held(x.contiguous().to(device), y.to(device))
+
+
+#: the name under which loaded datasets report their size to a meter (:func:`pruning_utils.meter.note_structure`)
+HELD = "datasets (images and labels)"
+
+
+def _held(x, y):
+    """Report the split's bytes to any active meter while ``x`` lives (splits held at once add up)."""
+    note_structure(HELD, x.nbytes + y.nbytes, owner=x)
+    return x, y

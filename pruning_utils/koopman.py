@@ -41,6 +41,7 @@ import torch
 from torch import nn
 
 from .masks import effective_weights
+from .meter import note_structure
 from .models import prunable_layers
 from .train import Callback
 
@@ -643,6 +644,10 @@ def _check_int(value, name, low):
     return int(value)
 
 
+#: the name under which snapshot buffers report their size to a meter (:func:`pruning_utils.meter.note_structure`)
+SNAPSHOTS = "Koopman snapshot windows"
+
+
 class SnapshotRecorder(Callback):
     """Record the prunable weights during :func:`pruning_utils.train.train` into one buffer.
 
@@ -706,6 +711,7 @@ class SnapshotRecorder(Callback):
         self.n = sum(math.prod(s) for s in self.shapes.values())
         self.buffer = torch.empty(self.length, self.n, device=device, dtype=dtype)
         self._steps: list = []
+        note_structure(SNAPSHOTS, self.buffer.nbytes, owner=self)   # buffers alive at once add up
 
     # -- results -------------------------------------------------------------
 

@@ -18,12 +18,27 @@ result), with three changes:
 
 It reports each phase's wall time (stand-in data, training, the rest of the
 run, claims, writing), the optimizer steps and their mean time, and the peak
-memory (host RSS sampled during the run; the CUDA peak when on a GPU). Where
-the experiment defines ``training_steps(params)``, it also projects the
-profile's training time on this machine: the profile's number of optimizer
-steps times the measured time per step. A failure raises; the CLI's
-``reproduce CHAPTER --profile P --smoke`` prints the report and exits
-non-zero on any error.
+memory (host RSS sampled during the run; the CUDA peak when on a GPU).
+
+It also projects the profile's length and memory on this machine. Each
+experiment counts what its ``run`` does: ``training_steps(params, sizes)``
+(optimizer steps per kind of network, :func:`pruning_utils.train.step_group`),
+``work_units(params, sizes)`` for work that is not training (chapter 03's gap
+searches, in multiply-adds) and ``memory_structures(params, sizes)`` (bytes
+of its largest structures: the datasets on the device, Koopman snapshot
+windows, packed activation codes), where ``sizes(dataset)`` gives the
+training and test images. The smoke run first checks every count against
+what it measured (the steps :func:`pruning_utils.train.train` made, the work
+timed, the largest structures noted by
+:func:`pruning_utils.meter.note_structure`): a formula that disagrees with
+the code it describes raises. Then the profile's own counts, at the
+datasets' real sizes, times the measured time per step of each kind (each
+training call's first step, which pays one-time costs, left out) give the
+projection. What it leaves out: the evaluations after each epoch and the
+analyses between trainings (their smoke-scale time is in the phases), and
+any difference between a cut-down run's step and a long run's (caches,
+thermal limits). A failure raises; the CLI's ``reproduce CHAPTER --profile P
+--smoke`` prints the report and exits non-zero on any error.
 """
 
 from __future__ import annotations
@@ -37,19 +52,26 @@ from pathlib import Path
 
 import torch
 
-from .data import dataset_info, stand_in_data
+from .data import HELD, dataset_info, stand_in_data
+from .experiments.bounds import STRUCTURE as BOUNDS_WEIGHTS
+from .koopman import SNAPSHOTS
+from .spline import CODES
 from .experiments import get_experiment
 from .params import validate
 from .provenance import provenance, read_result, write_result
 from .train import measure_steps
 
-__all__ = ["smoke", "smoke_params", "smoke_report"]
+__all__ = ["smoke", "smoke_params", "smoke_report", "smoke_notebook", "full_params", "WHERE"]
+
+#: where each measured structure lives when a profile runs on a GPU (on a CPU all of it is host memory)
+WHERE = {HELD: "device", SNAPSHOTS: "device", CODES: "host", BOUNDS_WEIGHTS: "device"}
 
 
 def smoke_params(chapter: str, profile: str = "default", overrides=None) -> dict:
     """The validated parameters a smoke run of ``profile`` uses: the profile's, then ``overrides``, then the
     experiment's ``SMOKE`` cuts (a dict, or a function of the profile's parameters returning one), offline and
-    without progress bars."""
+    without progress bars. A cut only ever shortens: where the parameters already hold a smaller whole number
+    than the cut (``rounds=1`` against a cut of two rounds), theirs is kept."""
     exp = get_experiment(chapter)
     name = exp.__name__.rsplit(".", 1)[-1]
     if profile not in exp.PROFILES:
@@ -60,8 +82,39 @@ def smoke_params(chapter: str, profile: str = "default", overrides=None) -> dict
     unknown = sorted(set(cuts) - set(exp.SCHEMA))
     if unknown:
         raise ValueError(f"{name}.SMOKE names parameters the schema does not have: {', '.join(unknown)}")
+    cuts = {k: (min(v, base[k]) if _whole(v) and _whole(base[k]) else v) for k, v in cuts.items()}
     offline = {k: False for k in ("download", "progress") if k in exp.SCHEMA}
     return validate({**base, **cuts, **offline}, exp.SCHEMA)
+
+
+def _whole(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _stand_in_sizes(exp, p: dict, batches: int = 2) -> tuple:
+    """Training and test images of a smoke run's stand-in data: ``batches`` batches of the largest batch size
+    (at least the experiment's ``SMOKE_MIN_BATCH``), and enough of every class for the scoring batches."""
+    infos = _datasets(p) or [dataset_info("mnist5k")]
+    batch = max(_batch_sizes(p) + [getattr(exp, "SMOKE_MIN_BATCH", 1)])
+    classes = max(i["classes"] for i in infos)
+    n_train = max(batches * batch, 2 * classes * p["per_class"] if "per_class" in p else 0)
+    return n_train, max(128, 2 * classes)
+
+
+def smoke_notebook(chapter: str, params: dict, smoke=True) -> dict:
+    """What a chapter notebook run with ``smoke=True`` calls after validating its parameters.
+
+    Returns the smoke run's parameters for the notebook's ``params`` (:func:`smoke_params` of the default
+    profile with ``params`` over it: the experiment's ``SMOKE`` cuts, offline) and, for the rest of this
+    process (the notebook's kernel), makes every :func:`pruning_utils.data.load_dataset` call return stand-in
+    data of the dataset's real shape. Every cell then runs the chapter's whole pipeline, solutions included, in
+    seconds and without data; the numbers it prints mean nothing. Stored results are still read as they are.
+    """
+    exp = get_experiment(chapter)
+    p = smoke_params(chapter, "default", params)
+    n_train, n_test = _stand_in_sizes(exp, p)
+    stand_in_data(n_train, n_test).__enter__()
+    return p
 
 
 def _batch_sizes(p: dict) -> list:
@@ -107,16 +160,20 @@ class _RSSSampler(threading.Thread):
 
 
 def smoke(chapter: str, profile: str = "default", overrides=None, device=None, workdir=None,
-          max_batch: int | None = None) -> dict:
+          max_batch: int | None = None, batches: int = 2) -> dict:
     """Run ``profile`` of ``chapter`` in smoke mode (see the module's docstring); return its report.
 
     ``workdir``: where the result and any checkpoints go (default: a temporary folder, removed afterwards).
     ``max_batch`` caps every ``*batch_size`` parameter (the tests use it to keep large models quick on a CPU;
-    the step times are then those of the smaller batch, so no projection is made).
+    the step times are then those of the smaller batch, so no projection is made; the formulas are still
+    checked). ``batches``: batches per epoch of the stand-in training data (more: more steps timed, a steadier
+    projection, a longer smoke run).
     The report holds ``chapter``, ``profile``, ``params`` (what ran), ``phases`` (seconds), ``steps``,
     ``seconds_per_step``, ``training_calls``, ``peak_rss_bytes``, ``cuda_peak_bytes`` (or None),
-    ``claims`` (how many were evaluated), ``device`` and, where the experiment can count its steps,
-    ``projection`` (the profile's optimizer steps and projected training hours on this machine).
+    ``claims`` (how many were evaluated), ``device`` and, without ``max_batch``, ``projection``: per kind of
+    step or work ``groups[name] = {"steps", "seconds_per_step"}`` at the profile's own parameters, ``hours``
+    (their total; None where a kind never ran in the smoke run, listed in ``unmeasured``) and ``structures``
+    (bytes of the largest structures at the profile's sizes).
     """
     exp = get_experiment(chapter)
     name = exp.__name__.rsplit(".", 1)[-1]
@@ -128,11 +185,9 @@ def smoke(chapter: str, profile: str = "default", overrides=None, device=None, w
             raise ValueError(f"parameter 'max_batch' = {max_batch!r} is not allowed; expected a positive integer")
         p = validate({**p, **{k: min(v, max_batch) for k, v in p.items()
                               if k.endswith("batch_size") and isinstance(v, int)}}, exp.SCHEMA)
-    infos = _datasets(p) or [dataset_info("mnist5k")]
-    batch = max(_batch_sizes(p) + [getattr(exp, "SMOKE_MIN_BATCH", 1)])
-    classes = max(i["classes"] for i in infos)
-    n_train = max(2 * batch, 2 * classes * p["per_class"] if "per_class" in p else 2 * batch)
-    n_test = max(128, 2 * classes)
+    if isinstance(batches, bool) or not isinstance(batches, int) or batches < 1:
+        raise ValueError(f"parameter 'batches' = {batches!r} is not allowed; expected a positive integer")
+    n_train, n_test = _stand_in_sizes(exp, p, batches)
     with tempfile.TemporaryDirectory(prefix="pruning_utils_smoke_") as tmp:
         folder = Path(workdir) if workdir is not None else Path(tmp)
         if "run_dir" in exp.SCHEMA:
@@ -173,18 +228,63 @@ def smoke(chapter: str, profile: str = "default", overrides=None, device=None, w
         "cuda_peak_bytes": torch.cuda.max_memory_allocated() if cuda else None,
         "claims": len(verdicts), "data": {"train": n_train, "test": n_test},
     }
-    counter = getattr(exp, "training_steps", None)
-    if counter is not None and max_batch is None:
-        full = validate({**exp.PROFILES[profile], **(overrides or {})}, exp.SCHEMA)
-        counted = counter(p)
-        if counted != meter.steps:
-            raise RuntimeError(f"{name}.training_steps counts {counted} optimizer steps for the smoke run's "
-                               f"parameters, the run made {meter.steps}: the projection would be wrong")
-        steps = counter(full)
-        per = meter.seconds_per_step
-        report["projection"] = {"steps": steps,
-                                "hours": steps * per / 3600.0 if not math.isnan(per) else None}
+    # the step, work and memory formulas are checked against every smoke run; the projection (the profile's
+    # counts times the measured times) only where the batches were not capped
+    projection = _projection(exp, name, p, full_params(chapter, profile, overrides, device), meter, n_train, n_test)
+    if max_batch is None:
+        report["projection"] = projection
     return report
+
+
+def full_params(chapter: str, profile: str = "default", overrides=None, device=None) -> dict:
+    """The validated parameters of the profile itself (what ``reproduce`` would run)."""
+    exp = get_experiment(chapter)
+    extra = {} if device is None else {"device": device}
+    return validate({**exp.PROFILES[profile], **(overrides or {}), **extra}, exp.SCHEMA)
+
+
+def _real_sizes(name: str) -> tuple:
+    info = dataset_info(name)
+    return info["train_size"], info["test_size"]
+
+
+def _projection(exp, name, p, full, meter, n_train, n_test) -> dict:
+    """Check the experiment's step, work and memory formulas against what the smoke run measured, then apply
+    them to the profile's own parameters and datasets: each kind of step (or unit of work) times its measured
+    time, and each structure's size."""
+    smoke_sizes = lambda _name: (n_train, n_test)                                           # noqa: E731
+    counted, full_counts = {}, {}
+    for fn_name in ("training_steps", "work_units"):
+        fn = getattr(exp, fn_name, None)
+        if fn is not None:
+            counted.update(fn(p, smoke_sizes))
+            full_counts.update(fn(full, _real_sizes))
+    measured = {g: v["steps"] for g, v in meter.groups.items()}
+    if {g: c for g, c in counted.items() if c} != measured:
+        raise RuntimeError(f"{name}'s formulas count {counted} steps and units for the smoke run's parameters, "
+                           f"the run made {measured}: the projection would be wrong")
+    groups, seconds, unknown = {}, 0.0, []
+    for g, steps in full_counts.items():
+        m = meter.groups.get(g)
+        if m is None or not m["steps"]:
+            if steps:
+                unknown.append(g)
+            groups[g] = {"steps": steps, "seconds_per_step": None}
+            continue
+        per = m["warm_seconds"] / m["warm_steps"] if m["warm_steps"] else m["step_seconds"] / m["steps"]
+        groups[g] = {"steps": steps, "seconds_per_step": per}
+        seconds += steps * per
+    out = {"groups": groups, "hours": None if unknown else seconds / 3600.0, "unmeasured": unknown}
+    mem = getattr(exp, "memory_structures", None)
+    if mem is not None:
+        at_smoke = mem(p, smoke_sizes)
+        wrong = {k: (at_smoke.get(k), v) for k, v in meter.structures.items() if at_smoke.get(k) != v}
+        unnoted = sorted(set(at_smoke) - set(meter.structures))
+        if wrong or unnoted:
+            raise RuntimeError(f"{name}.memory_structures does not match the smoke run: (formula, measured) "
+                               f"bytes {wrong}; never measured: {unnoted}")
+        out["structures"] = mem(full, _real_sizes)
+    return out
 
 
 def _mb(b):
@@ -205,7 +305,18 @@ def smoke_report(report: dict) -> str:
     lines.append(f"  peak host memory {_mb(r['peak_rss_bytes'])} (at start {_mb(r['rss_at_start_bytes'])}); "
                  f"CUDA peak {_mb(r['cuda_peak_bytes'])}")
     pr = r.get("projection")
-    if pr is not None and pr["hours"] is not None:
-        lines.append(f"  the profile's training: {pr['steps']} optimizer steps, about {pr['hours']:.2g} hours "
-                     f"on this machine (training only, at the measured time per step)")
+    if pr is not None:
+        for g, v in pr["groups"].items():
+            per = v["seconds_per_step"]
+            t = "not measured" if per is None else f"{1000 * per:.3g} ms each, {v['steps'] * per / 3600:.3g} h"
+            lines.append(f"  the profile: {g}: {v['steps']:,} steps, {t}")
+        if pr["hours"] is not None:
+            lines.append(f"  the profile would take about {pr['hours']:.2g} hours on this machine (the counted "
+                         f"steps and work at the measured rates; evaluations and analyses not included)")
+        for k, v in pr.get("structures", {}).items():
+            lines.append(f"  the profile's {k}: {_size(v)}")
     return "\n".join(lines)
+
+
+def _size(b: int) -> str:
+    return f"{b / 2**30:.2f} GiB" if b >= 2**30 else f"{b / 2**20:.1f} MiB"

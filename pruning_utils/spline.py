@@ -49,6 +49,7 @@ import torch
 from torch import nn
 
 from .masks import apply_masks
+from .meter import note_structure
 from .models import prunable_layers
 from .train import Callback
 
@@ -80,6 +81,11 @@ class Codes:
     @property
     def n(self) -> int:
         return int(next(iter(self.packed.values())).shape[0]) if self.packed else 0
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the packed codes take."""
+        return sum(int(v.nbytes) for v in self.packed.values())
 
     def unpack(self, name: str) -> torch.Tensor:
         """The boolean codes ``(n, units)`` of one layer."""
@@ -154,7 +160,40 @@ def activation_codes(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) 
         for h in handles:
             h.remove()
         model.train(was_training)
-    return Codes({n: torch.cat(c) for n, c in chunks.items() if c}, units)
+    codes = Codes({n: torch.cat(c) for n, c in chunks.items() if c}, units)
+    note_structure(CODES, codes.nbytes, owner=codes)      # sets alive at once (a detector's window) add up
+    return codes
+
+
+#: the name under which activation codes report their size to a meter (:func:`pruning_utils.meter.note_structure`)
+CODES = "activation codes (packed)"
+
+
+def code_bytes_per_input(model: nn.Module, input_shape) -> int:
+    """Bytes :func:`activation_codes` takes per input of ``model`` (``input_shape`` without the batch): one
+    forward pass of a zero input."""
+    shape = tuple(input_shape)
+    dev = next(model.parameters()).device
+    sites, where = _code_sites(model)
+    units = {}
+
+    def hook(name):
+        def fn(module, inputs, output):
+            t = output if where == "output" else inputs[0]
+            units[name] = t[0].numel()
+        return fn
+
+    handles = [m.register_forward_hook(hook(n)) for n, m in sites]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, *shape, device=dev))
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    return sum((u + 7) // 8 for u in units.values())
 
 
 def partition_distance(a: Codes, b: Codes, per_layer: bool = False):

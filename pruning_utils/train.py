@@ -22,10 +22,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from .masks import dense_state_dict
+from .meter import _METERS, StepMeter, measure_steps, note_structure, step_group  # noqa: F401 (re-exported)
 from .params import Bool, Choice, Float, FloatList, Int, validate
 
 __all__ = ["TrainConfig", "Callback", "TrainState", "StateRecorder", "train", "evaluate", "lr_at",
-           "resolve_device", "StepMeter", "measure_steps"]
+           "resolve_device", "StepMeter", "measure_steps", "step_group", "note_structure"]
 
 TRAIN_SCHEMA = {
     "epochs": Int(10, 1, None, help="passes over the training set"),
@@ -243,44 +244,6 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimiz
     return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
 
 
-class StepMeter:
-    """Optimizer steps and seconds of every :func:`train` call made while it is active (see
-    :func:`measure_steps`): ``steps``, ``seconds`` (each call's wall time, its evaluations included), ``calls``,
-    and per call ``(steps, seconds, batch_size)`` in ``log``."""
-
-    def __init__(self):
-        self.steps, self.seconds, self.calls, self.log = 0, 0.0, 0, []
-
-    def add(self, steps: int, seconds: float, batch_size: int):
-        """Record one training call."""
-        self.steps += steps
-        self.seconds += seconds
-        self.calls += 1
-        self.log.append((steps, seconds, batch_size))
-
-    @property
-    def seconds_per_step(self) -> float:
-        """Mean wall time of one optimizer step over the recorded calls (``nan`` before any step)."""
-        return self.seconds / self.steps if self.steps else float("nan")
-
-
-_METERS: list = []
-
-
-class measure_steps:
-    """``with measure_steps() as meter:`` counts and times every :func:`train` call in the block
-    (a :class:`StepMeter`); meters nest, each sees every call."""
-
-    def __enter__(self) -> StepMeter:
-        self.meter = StepMeter()
-        _METERS.append(self.meter)
-        return self.meter
-
-    def __exit__(self, *exc):
-        _METERS.remove(self.meter)
-        return False
-
-
 def train(model: nn.Module, data, config: TrainConfig | None = None, *, test_data=None,
           callbacks=(), start_step: int = 0, stop_step: int | None = None,
           optimizer: torch.optim.Optimizer | None = None, **overrides) -> dict:
@@ -337,6 +300,7 @@ def train(model: nn.Module, data, config: TrainConfig | None = None, *, test_dat
     bar = tqdm(total=stop - start_step, disable=not config.progress, file=sys.stderr,
                desc="train", leave=False)
     t_start = time.perf_counter()
+    epoch_end_seconds = first_step_seconds = 0.0  # timed apart while a meter is active
     model.train()
     perm = aug = None
     loss_sum = torch.zeros((), device=device, dtype=torch.float64)
@@ -365,9 +329,17 @@ def train(model: nn.Module, data, config: TrainConfig | None = None, *, test_dat
         state.step, state.epoch, state.lr, state.loss = step + 1, epoch, lr, loss.detach()
         for cb in callbacks:
             cb.on_step_end(state)
+        if step == start_step and _METERS:   # the first step pays one-time costs (allocation, autotuning)
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            first_step_seconds = time.perf_counter() - t_start
         bar.update(1)
         end_of_epoch = (step + 1) % steps_per_epoch == 0
         last = step + 1 == stop
+        if (end_of_epoch or last) and _METERS:
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            t_end = time.perf_counter()
         if end_of_epoch or last:
             due = end_of_epoch and config.eval_every > 0 and (epoch + 1) % config.eval_every == 0
             if due or last:
@@ -386,14 +358,20 @@ def train(model: nn.Module, data, config: TrainConfig | None = None, *, test_dat
             if end_of_epoch:
                 for cb in callbacks:
                     cb.on_epoch_end(state)
+            if _METERS:
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
+                epoch_end_seconds += time.perf_counter() - t_end
     bar.close()
     for cb in callbacks:
         cb.on_train_end(state)
     if _METERS:
         if device.type == "cuda":
             torch.cuda.synchronize(device)
+        seconds = time.perf_counter() - t_start
         for m in _METERS:
-            m.add(stop - start_step, time.perf_counter() - t_start, config.batch_size)
+            m.add(stop - start_step, seconds, config.batch_size, step_seconds=seconds - epoch_end_seconds,
+                  first_step_seconds=first_step_seconds)
     return history
 
 

@@ -32,12 +32,15 @@ is refuted where more targets exceed it than a binomial tolerance allows
 from __future__ import annotations
 
 import copy
+import math
 import time
 
 import numpy as np
+import torch
 
 from .. import bounds as B
 from ..claims import Claim, Control, Statistic, not_measured
+from ..meter import note_structure, work
 from ..params import Choice, Float, FloatList, Int, validate
 from ..train import resolve_device
 
@@ -63,6 +66,8 @@ SCHEMA = {
                    help="family-wise level at which a bound is refuted by its exceedance counts"),
     "folds": Int(5, 3, 1000, help="disjoint groups of the targets, independent replicates the claims are "
                                     "decided on (the seeds of this chapter)"),
+    "chunk_mb": Int(1024, 1, 10**7, help="memory (MB) one chunk of targets may take in the gap search (weights, "
+                                          "pruned weights, activations); more targets run in several chunks"),
     "seed": Int(0, 0, 10**6),
     "device": Choice("auto", ("auto", "cpu", "cuda")),
 }
@@ -84,12 +89,61 @@ def _int_list(xs):
     return [int(round(x)) for x in xs]
 
 
+#: the named work a run does (:class:`pruning_utils.meter.work`), counted in multiply-adds: a smoke run times it
+GAP_SEARCH, LAYER_NORMS = "gap search (multiply-adds)", "exact layer norms (multiply-adds)"
+STRUCTURE = "target and pruned weights, one chunk"
+
+
+def _fcn_sizes(widths):
+    """Weights of one network (= multiply-adds per input) and its units per input, past the input layer."""
+    return sum(a * b for a, b in zip(widths[:-1], widths[1:])), sum(widths[1:])
+
+
+def _conv_sizes(p):
+    c, n = p["conv_channels"], p["conv_size"]
+    return c * c * 9, c * c * 9 * n * n, c * n * n      # weights, multiply-adds per input, units per input
+
+
+def _search_units(p, macs: int) -> int:
+    """Multiply-adds of one target's gap search: the samples through both networks, then each start's ascent
+    steps (a forward and a backward pass, about three forwards) and a last evaluation."""
+    return 2 * macs * (p["samples"] + p["starts"] * (3 * p["steps"] + 1))
+
+
+def _chunks(p, per_target_bytes: int, seed: int):
+    """``(targets, seed)`` of each chunk of the targets: as many as fit in ``chunk_mb``. One chunk keeps the
+    setting's seed (the results of runs that fit are those of a run without chunks); chunk ``c > 0`` gets its
+    own seed from ``(seed, c)``."""
+    n = p["targets"]
+    size = max(1, min(n, (p["chunk_mb"] << 20) // max(1, per_target_bytes)))
+    out = []
+    for c, start in enumerate(range(0, n, size)):
+        s = seed if c == 0 else int(np.random.SeedSequence([seed, c]).generate_state(1)[0])
+        out.append((min(size, n - start), s))
+    return out
+
+
+def _fcn_target_bytes(p, widths) -> int:
+    """Estimated bytes per target in the gap search (float32): both networks' weights, the samples' widest
+    activations (two networks and their difference), and the ascent's activations kept for the backward pass."""
+    weights, units = _fcn_sizes(widths)
+    return 4 * (2 * weights + p["samples"] * (widths[0] + 3 * max(widths)) + 6 * p["starts"] * units)
+
+
 def _setting(p, widths, method, rate, seed, device):
     """Gaps of ``targets`` pruned networks and the bound at each delta."""
-    W = B.sample_fcn(widths, p["targets"], seed, device=device)
-    P = B.prune(W, method, rate, seed + 1, B.he_scales(widths))
-    gaps = B.sup_gap(lambda x: B.fcn_forward(W, x) - B.fcn_forward(P, x), (widths[0],), p["targets"],
-                     samples=p["samples"], starts=p["starts"], steps=p["steps"], seed=seed + 2, device=device)
+    macs = _fcn_sizes(widths)[0]
+    parts = []
+    for n, s in _chunks(p, _fcn_target_bytes(p, widths), seed):
+        W = B.sample_fcn(widths, n, s, device=device)
+        P = B.prune(W, method, rate, s + 1, B.he_scales(widths))
+        note_structure(STRUCTURE, sum(w.nbytes for w in W) + sum(w.nbytes for w in P))
+        with work(GAP_SEARCH, n * _search_units(p, macs)):
+            parts.append(B.sup_gap(lambda x: B.fcn_forward(W, x) - B.fcn_forward(P, x), (widths[0],), n,
+                                   samples=p["samples"], starts=p["starts"], steps=p["steps"], seed=s + 2,
+                                   device=device))
+        W = P = None                       # freed before the next chunk is drawn
+    gaps = torch.cat(parts)
     bounds = {"theorem": [B.fcn_gap_bound(widths, method, rate, d) for d in p["deltas"]],
               "mutant": [B.fcn_gap_bound(widths, method, rate, d, input_net=False) for d in p["deltas"]],
               "blind": [B.blind_gap_bound(widths, method, rate, d) for d in p["deltas"]]}
@@ -99,8 +153,15 @@ def _setting(p, widths, method, rate, seed, device):
 def _layer_setting(p, n_in, method, rate, seed, device):
     """One layer: the exact sup gap ``||W - W~||_2`` of ``targets`` pruned layers against every bound."""
     widths = [n_in, p["layer_outputs"]]
-    W = B.sample_fcn(widths, p["targets"], seed, device=device)
-    gaps = B.exact_layer_gap(W, B.prune(W, method, rate, seed + 1, B.he_scales(widths)))
+    parts = []
+    for n, s in _chunks(p, 16 * n_in * widths[1], seed):    # weights, pruned, their difference in float64
+        W = B.sample_fcn(widths, n, s, device=device)
+        P = B.prune(W, method, rate, s + 1, B.he_scales(widths))
+        note_structure(STRUCTURE, W[0].nbytes + P[0].nbytes)
+        with work(LAYER_NORMS, n * n_in * widths[1] * min(widths)):
+            parts.append(B.exact_layer_gap(W, P))
+        W = P = None                       # freed before the next chunk is drawn
+    gaps = torch.cat(parts)
     bounds = {"theorem": [B.layer_gap_bound(n_in, widths[1], method, rate, d) for d in p["deltas"]],
               "mutant": [B.layer_gap_bound(n_in, widths[1], method, rate, d, input_net=False) for d in p["deltas"]],
               "blind": [B.blind_gap_bound(widths, method, rate, d) for d in p["deltas"]]}
@@ -111,13 +172,28 @@ def _layer_setting(p, n_in, method, rate, seed, device):
 
 def _conv_setting(p, method, rate, seed, device):
     c, n = p["conv_channels"], p["conv_size"]
-    K = B.sample_conv(c, c, 3, p["targets"], seed, device=device)
-    Kp = B.prune_conv(K, method, rate, seed + 1)
-    gaps = B.sup_gap(lambda x: B.conv_forward(K, x) - B.conv_forward(Kp, x), (c, n, n), p["targets"],
-                     samples=p["samples"], starts=p["starts"], steps=p["steps"], seed=seed + 2, device=device)
+    weights, macs, units = _conv_sizes(p)
+    parts = []
+    for m, s in _chunks(p, 4 * (2 * weights + 4 * p["samples"] * units + 6 * p["starts"] * units), seed):
+        K = B.sample_conv(c, c, 3, m, s, device=device)
+        Kp = B.prune_conv(K, method, rate, s + 1)
+        note_structure(STRUCTURE, K.nbytes + Kp.nbytes)
+        with work(GAP_SEARCH, m * _search_units(p, macs)):
+            parts.append(B.sup_gap(lambda x: B.conv_forward(K, x) - B.conv_forward(Kp, x), (c, n, n), m,
+                                   samples=p["samples"], starts=p["starts"], steps=p["steps"], seed=s + 2,
+                                   device=device))
+        K = Kp = None
+    gaps = torch.cat(parts)
     bounds = {"theorem": [B.conv_gap_bound(c, c, 3, method, rate, d) for d in p["deltas"]],
               "mutant": [B.conv_gap_bound(c, c, 3, method, rate, d, input_net=False) for d in p["deltas"]]}
     return _summary(gaps, bounds, p["deltas"], p["folds"])
+
+
+def _ratio(bound: float, gap: float) -> float:
+    """``bound / gap``; infinite where the gap is 0 and the bound is not (0 / 0 is 1: the bound is exact)."""
+    if gap > 0:
+        return bound / gap
+    return 1.0 if bound == 0 else math.inf
 
 
 def _summary(gaps, bounds, deltas, folds):
@@ -131,7 +207,8 @@ def _summary(gaps, bounds, deltas, folds):
             "n": int(g.size), "mean": float(g.mean()), "std": float(g.std()), "max": float(g.max()),
             "quantiles": {str(d): float(np.quantile(g, 1 - d)) for d in deltas},
             "bounds": {str(d): b for d, b in zip(deltas, th)},
-            "ratio": {str(d): b / float(np.quantile(g, 1 - d)) for d, b in zip(deltas, th)},
+            # a gap quantile of 0 (a network so small that pruning left its output unchanged): no finite ratio
+        "ratio": {str(d): _ratio(b, float(np.quantile(g, 1 - d))) for d, b in zip(deltas, th)},
             "other_bounds": {name: {str(d): b for d, b in zip(deltas, bs)} for name, bs in bounds.items()
                              if name != "theorem"},
             "count": {name: {str(d): int((g > b).sum()) for d, b in zip(deltas, bs)} for name, bs in bounds.items()}}
@@ -162,6 +239,50 @@ def run(**params) -> dict:
             "layer_inputs": _int_list(p["layer_inputs"]), "layer_outputs": p["layer_outputs"],
             "rates": list(p["rates"]), "deltas": list(p["deltas"]), "methods": list(B.METHODS),
             "params": p, "device": str(device), "wall_time_s": time.perf_counter() - t0}
+
+
+def _settings(p):
+    """Every setting ``run`` measures, in its order: ``("fcn", widths)``, ``("conv", None)`` or
+    ``("layer", widths)``, one per method and point of each sweep."""
+    n0, nL = p["input_dim"], p["output_dim"]
+    out = []
+    for _ in B.METHODS:
+        out += [("fcn", [n0] + [w] * p["depth"] + [nL]) for w in _int_list(p["widths"])]
+        out += [("fcn", [n0] + [p["width"]] * d + [nL]) for d in _int_list(p["depths"])]
+        out += [("fcn", [n0] + [p["width"]] * p["depth"] + [nL]) for _ in p["rates"]]
+        out += [("conv", None) for _ in p["rates"]]
+        out += [("layer", [n, p["layer_outputs"]]) for n in _int_list(p["layer_inputs"]) for _ in p["rates"]]
+    return out
+
+
+def work_units(p: dict, sizes=None) -> dict:
+    """The work ``run(**p)`` does (``p`` validated), in multiply-adds: the gap searches and the exact one-layer
+    norms (:class:`pruning_utils.meter.work`). This chapter trains nothing; a smoke run checks the count
+    against what it measured and projects a profile's length from the time per unit."""
+    search = norms = 0
+    for kind, widths in _settings(p):
+        if kind == "layer":
+            norms += p["targets"] * widths[0] * widths[1] * min(widths)
+        else:
+            macs = _conv_sizes(p)[1] if kind == "conv" else _fcn_sizes(widths)[0]
+            search += p["targets"] * _search_units(p, macs)
+    return {GAP_SEARCH: search, LAYER_NORMS: norms}
+
+
+def memory_structures(p: dict, sizes=None) -> dict:
+    """Bytes of the largest structure: one chunk of target and pruned weights (``chunk_mb`` caps a chunk's
+    estimated total, activations included)."""
+    largest = 0
+    for kind, widths in _settings(p):
+        if kind == "layer":
+            per, weights = 16 * widths[0] * widths[1], widths[0] * widths[1]
+        elif kind == "conv":
+            weights, _, units = _conv_sizes(p)
+            per = 4 * (2 * weights + 4 * p["samples"] * units + 6 * p["starts"] * units)
+        else:
+            weights, per = _fcn_sizes(widths)[0], _fcn_target_bytes(p, widths)
+        largest = max(largest, max(n for n, _ in _chunks(p, per, 0)) * 2 * 4 * weights)
+    return {STRUCTURE: largest}
 
 
 # ---------------------------------------------------------------------------

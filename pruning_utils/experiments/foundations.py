@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..claims import Claim, Control, Statistic, not_measured
+from ..data import HELD
 from ..imp import IMPConfig, imp_sparsities, run_imp, train_pruned
 from ..masks import masks_from_scores, sparsity_report
 from ..models import build_model
@@ -29,7 +30,7 @@ from ..params import Choice, Float, Int, Str, validate
 from ..scores import magnitude_scores, random_scores
 from ..store import ResultStore
 from ..train import TrainConfig
-from .common import RUNTIME_SCHEMA, first_below, load_data
+from .common import RUNTIME_SCHEMA, check_model, dataset_bytes, first_below, imp_steps, load_data
 
 SCHEMA = {
     "dataset": Choice("mnist5k", ("mnist5k", "digits", "mnist", "fashion-mnist")),
@@ -62,7 +63,7 @@ PROFILES = {
 }
 
 #: what a smoke run cuts (:mod:`pruning_utils.smoke`): every loop to a few steps, the model and batch kept
-SMOKE = {"epochs": 2, "rounds": 2, "seeds": 1}
+SMOKE = {"epochs": 2, "rounds": 2, "seeds": 1, "rewind_step": 1}
 
 METHODS = ("imp", "oneshot", "random")
 
@@ -74,8 +75,23 @@ def train_config(p: dict, seed: int = 0) -> TrainConfig:
                        progress=p["progress"], eval_every=0, seed=seed)
 
 
+def training_steps(p: dict, sizes) -> dict:
+    """Optimizer steps of ``run(**p)`` (``p`` validated; ``sizes(dataset)``: its training and test images), per
+    :func:`pruning_utils.train.step_group`: IMP's, then one-shot and random pruning's retraining each round.
+    A smoke run checks the count against the steps it made; the projection multiplies it by their time."""
+    total = p["epochs"] * (sizes(p["dataset"])[0] // p["batch_size"])
+    retrain = p["rounds"] * (total - p["rewind_step"])
+    return {"training": p["seeds"] * (imp_steps(total, p["rounds"], p["rewind_step"]) + 2 * retrain)}
+
+
+def memory_structures(p: dict, sizes) -> dict:
+    """Bytes of the run's largest structure: the dataset, held whole on the device."""
+    return {HELD: dataset_bytes(p["dataset"], sizes)}
+
+
 def run(**params) -> dict:
     p = validate(params, SCHEMA)
+    check_model(p, p["model"])
     t0 = time.perf_counter()
     device, info, train_data, test_data = load_data(p)
     tcfg = train_config(p)

@@ -36,15 +36,16 @@ import numpy as np
 import torch
 
 from ..claims import Claim, Control, Statistic, not_measured
-from ..koopman import (SnapshotRecorder, default_rtol, dmd_decomposition, flatten_weights, float32_noise_floor,
-                       kgp_scores, kmp_scores, linear_extrapolation, random_walk_like, shuffled_increments,
+from ..data import HELD, dataset_info
+from ..koopman import (SNAPSHOTS, SnapshotRecorder, default_rtol, dmd_decomposition, flatten_weights,
+                       float32_noise_floor, kgp_scores, kmp_scores, linear_extrapolation, random_walk_like, shuffled_increments,
                        unflatten, window_mean)
 from ..masks import apply_masks, masks_from_scores
 from ..models import build_model
 from ..params import Choice, Float, FloatList, Int, validate
 from ..scores import snip_scores
 from ..train import Callback, TrainConfig, evaluate, train
-from .common import RUNTIME_SCHEMA, load_data, swap_seeds
+from .common import RUNTIME_SCHEMA, check_model, dataset_bytes, load_data, prunable_count, swap_seeds
 
 SCHEMA = {
     "dataset": Choice("mnist5k", ("mnist5k", "digits", "mnist", "fashion-mnist", "cifar10")),
@@ -256,8 +257,33 @@ def _one_seed(p, seed, device, info, train_data, test_data, spe, ends, grid, spa
     return {"seed": seed, "dense_accuracy": dense_final, "windows": windows, "accuracy": accuracy}
 
 
+def training_steps(p: dict, sizes) -> dict:
+    """Optimizer steps of ``run(**p)`` (``p`` validated; ``sizes(dataset)``: its training and test images): per
+    seed the dense training, then KMP's and GMP's masks fine-tuned at every compression in each accuracy window.
+    A smoke run checks the count against the steps it made; the projection multiplies it by their time."""
+    spe = sizes(p["dataset"])[0] // p["batch_size"]
+    windows = {"all": len(WINDOWS), "late": 1, "none": 0}[p["accuracy_windows"]]
+    finetune = windows * 2 * len(p["compressions"]) * p["finetune_epochs"] * spe
+    return {"training": p["seeds"] * (p["epochs"] * spe + finetune)}
+
+
+def memory_structures(p: dict, sizes) -> dict:
+    """Bytes of the run's largest structures: the dataset on the device, and the Koopman windows recorded at
+    once (float32 snapshot buffers, ``window`` rows of the ``N`` prunable weights; windows that overlap in
+    time are held together)."""
+    info = dataset_info(p["dataset"])
+    n = prunable_count(p["model"], info["shape"], info["classes"])
+    spe = sizes(p["dataset"])[0] // p["batch_size"]
+    total = p["epochs"] * spe
+    ends = window_ends(total, spe, p["epochs"], p["window"], p["window_every"])
+    bounds = [(e - (p["window"] - 1), e) for e in ends]
+    together = max(sum(a <= t <= b for a, b in bounds) for t, _ in bounds)   # most windows open at one step
+    return {HELD: dataset_bytes(p["dataset"], sizes), SNAPSHOTS: together * p["window"] * n * 4}
+
+
 def run(**params) -> dict:
     p = validate(params, SCHEMA)
+    check_model(p, p["model"])
     t0 = time.perf_counter()
     device, info, train_data, test_data = load_data(p)
     spe = train_data[0].shape[0] // p["batch_size"]

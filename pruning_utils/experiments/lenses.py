@@ -56,9 +56,9 @@ import numpy as np
 from torch import nn
 
 from ..claims import Claim, Control, Statistic
-from ..data import dataset_info, load_dataset
+from ..data import HELD, dataset_info, load_dataset
 from ..imp import IMPConfig, imp_sparsities, run_imp
-from ..koopman import SnapshotRecorder, kgp_scores, kmp_scores
+from ..koopman import SNAPSHOTS, SnapshotRecorder, kgp_scores, kmp_scores
 from ..masks import (apply_masks, collapse_report, dense_state_dict, jaccard, jaccard_chance, jaccard_max,
                      masks_from_scores)
 from ..models import build_model, prunable_layers
@@ -67,11 +67,12 @@ from ..sanity import (input_groups, random_labels, random_pixels, sanity_checks,
                       smart_ratio_masks, informative_inputs)
 from ..scores import (class_balanced_batch, grasp_scores, magnitude_scores, random_scores, snip_scores,
                       synflow_masks)
-from ..spline import (activation_codes, channel_masks, keep_from_scores, partition_distance, slimming_scores,
+from ..spline import (CODES, activation_codes, channel_masks, keep_from_scores, partition_distance, slimming_scores,
                       spline_scores)
 from ..topology import mst_preserving_scores, prunability_bound
+from ..meter import step_group
 from ..train import StateRecorder, TrainConfig, evaluate, resolve_device, train
-from .common import RUNTIME_SCHEMA
+from .common import RUNTIME_SCHEMA, dataset_bytes, imp_steps, prunable_count
 
 __all__ = ["SCHEMA", "PROFILES", "CLAIMS", "METHODS", "RETRAINED", "LensContext", "run", "compare",
            "compare_table", "compare_figure", "load_scores_fn", "pair_value", "kappa"]
@@ -347,6 +348,71 @@ def _reachable(rep):
     return None if any(v is None for v in vals) else int(sum(vals))
 
 
+#: each network's name for its training steps (:func:`pruning_utils.train.step_group`)
+NETWORK_NAMES = {"mlp": "LeNet-300-100", "conv": "BatchNorm conv net (smallconv)"}
+
+
+def _model_args(net, p):
+    return ("lenet300100", {}) if net == "mlp" else ("smallconv", {"width": p["conv_width"]})
+
+
+def _checks_trained(net, k, at_top, extra_names=()) -> int:
+    """Trainings :func:`_one_network` runs for method ``k`` at one sparsity (``at_top``: the highest): the
+    original mask, and at the highest its sanity checks and Su et al.'s corrupted-data masks."""
+    if k not in RETRAINED + tuple(extra_names):
+        return 0
+    n = 1
+    if at_top and k not in ("random", "smart_ratio"):
+        scored = ("gmp", "snip_trained", "kmp_late", "kgp", "kmp_early", "sbp", "grasp", "random", "synflow")
+        n += 1 + (net == "mlp") + (k in ("gmp", "imp", "sbp") or k in extra_names) + (k in scored or k in extra_names)
+    if at_top and k in AT_INIT and k != "synflow":
+        n += 2
+    return n
+
+
+def training_steps(p: dict, sizes) -> dict:
+    """Optimizer steps of ``run(**p)`` (``p`` validated; ``sizes(dataset)``: its training and test images) per
+    network, all seeds: the dense training, IMP, MST-preserving IMP up to the prunability bound, and every
+    retrained mask with its sanity checks (each of the schedule's length). A smoke run checks the counts
+    against the steps it made; the projection multiplies each by its network's time per step."""
+    n = sizes(p["dataset"])[0]
+    total = p["epochs"] * (n // min(p["batch_size"], n))
+    info = dataset_info(p["dataset"])
+    rounds = [int(r) for r in p["rounds"]]
+    targets = imp_sparsities(max(rounds), p["prune_fraction"])
+    s_top = max(targets[r] for r in rounds)
+    out = {}
+    for net in NETWORKS:
+        name, kw = _model_args(net, p)
+        bound = prunability_bound(build_model(name, info["shape"], info["classes"], **kw))
+        mst_rounds = max(r for r in range(max(rounds) + 1) if targets[r] <= bound)
+        trainings = 1                                    # the dense run; IMP's and MST-IMP's below
+        for r in rounds:
+            methods = [m for m in METHODS if m != "spline" or net == "conv"]
+            methods = [m for m in methods if m != "mst_imp" or (mst_rounds > 0 and r <= mst_rounds)]
+            trainings += sum(_checks_trained(net, k, targets[r] == s_top) for k in methods)
+        steps = trainings * total + imp_steps(total, max(rounds)) + (imp_steps(total, mst_rounds) if mst_rounds else 0)
+        out[NETWORK_NAMES[net]] = p["seeds"] * steps
+    return out
+
+
+def memory_structures(p: dict, sizes) -> dict:
+    """Bytes of the run's largest structures: the dataset on the device, the two Koopman windows (early and
+    late, allocated together, float32) of the larger network, and the conv net's activation codes of the test
+    set (the trained network's and one epoch's at a time, packed)."""
+    from ..spline import code_bytes_per_input
+    info = dataset_info(p["dataset"])
+    weights = {}
+    for net in NETWORKS:
+        name, kw = _model_args(net, p)
+        weights[net] = prunable_count(name, info["shape"], info["classes"], **kw)
+    name, kw = _model_args("conv", p)
+    per_input = code_bytes_per_input(build_model(name, info["shape"], info["classes"], **kw), info["shape"])
+    windows = 2 * p["window"] * 4 * max(weights.values())
+    codes = 2 * sizes(p["dataset"])[1] * per_input
+    return {HELD: dataset_bytes(p["dataset"], sizes), SNAPSHOTS: windows, CODES: codes}
+
+
 def _run(p, extra):
     t0 = time.perf_counter()
     device = resolve_device(p["device"])
@@ -357,7 +423,8 @@ def _run(p, extra):
         out["networks"][net] = {"per_seed": []}
         for i in range(p["seeds"]):
             seed = p["seed"] + i
-            row = _one_network(net, p, seed, device, extra)
+            with step_group(NETWORK_NAMES[net]):
+                row = _one_network(net, p, seed, device, extra)
             row["seed"] = seed
             out["networks"][net]["per_seed"].append(row)
     out.update({"params": p, "device": str(device), "wall_time_s": time.perf_counter() - t0})

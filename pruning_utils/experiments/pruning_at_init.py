@@ -63,13 +63,14 @@ from .. import eoc
 from ..claims import Claim, Control, Statistic
 from ..masks import apply_masks, collapse_report, masks_from_scores
 from ..models import MODELS, build_model, prunable_layers
-from ..data import dataset_info, load_dataset
+from ..data import HELD, dataset_info, load_dataset
+from ..meter import step_group
 from ..params import Choice, Float, FloatList, Int, Str, validate
 from ..store import ResultStore
 from ..scores import (class_balanced_batch, grasp_scores, magnitude_scores, random_scores, snip_scores,
                       synflow_masks)
 from ..train import TrainConfig, train
-from .common import RUNTIME_SCHEMA, load_data, swap_seeds
+from .common import RUNTIME_SCHEMA, dataset_bytes, load_data, swap_seeds
 
 SCHEMA = {
     "dataset": Choice("mnist5k", ("mnist5k", "digits", "mnist", "fashion-mnist")),
@@ -278,6 +279,36 @@ def train_config(p: dict, seed: int = 0) -> TrainConfig:
                        progress=p["progress"], seed=seed)
 
 
+#: the kinds of network ``run`` trains (:func:`pruning_utils.train.step_group`): their steps cost differently
+RESCALE_MLP, CONV_NET = "ReLU MLP (rescaling, rescale_depth)", "BatchNorm conv net (smallconv)"
+METHOD_MLP, RESNET = "tanh MLP (methods, method_depth)", "ResNet (CIFAR)"
+
+
+def training_steps(p: dict, sizes) -> dict:
+    """Optimizer steps of ``run(**p)`` (``p`` validated; ``sizes(dataset)``: its training and test images), per
+    kind of network, all seeds: the rescaling MLP's four trainings (random and SBP masks, unrescaled and
+    rescaled), the conv net's four, the methods' six per sparsity, and the CIFAR ResNet's dense run and six
+    methods per sparsity. A smoke run checks the counts against the steps it made; the projection multiplies
+    each by its kind's time per step."""
+    spe = sizes(p["dataset"])[0] // 128          # train_config's batch size
+    mlp = p["seeds"] * p["epochs"] * spe
+    out = {RESCALE_MLP: 4 * mlp, CONV_NET: 4 * mlp, METHOD_MLP: (len(METHODS) + 1) * len(p["method_sparsities"]) * mlp}
+    if p["cifar_model"] != "none":
+        n = sizes(p["cifar_dataset"])[0]
+        runs = 1 + (len(CIFAR_METHODS) - 1) * len(p["cifar_sparsities"])
+        out[RESNET] = p["seeds"] * runs * p["cifar_epochs"] * (n // min(p["cifar_batch_size"], n))
+    return out
+
+
+def memory_structures(p: dict, sizes) -> dict:
+    """Bytes of the run's largest structure: the datasets on the device (the MLPs' and, with a CIFAR model,
+    CIFAR's, held together)."""
+    total = dataset_bytes(p["dataset"], sizes)
+    if p["cifar_model"] != "none":
+        total += dataset_bytes(p["cifar_dataset"], sizes)
+    return {HELD: total}
+
+
 def run(**params) -> dict:
     p = validate(params, SCHEMA)
     bad = [d for d in p["resnet_depths"] if f"resnet{int(d)}" not in MODELS or d != int(d)]
@@ -379,13 +410,15 @@ def run(**params) -> dict:
                     if d == 0:
                         resc.setdefault("variance_ratio", {})[key] = [math.exp(a - b) for a, b in zip(q, q_dense)]
                         if name != "authors_4":
-                            h = train(net, train_data, tcfg.replace(seed=seed + 1), test_data=test_data)
+                            with step_group(RESCALE_MLP):
+                                h = train(net, train_data, tcfg.replace(seed=seed + 1), test_data=test_data)
                             resc.setdefault("training", {})[key] = {"best_accuracy": max(h["test_accuracy"]),
                                                                     "final_accuracy": h["test_accuracy"][-1]}
         resc["gain_per_layer"] = {k: math.exp(float(np.mean(v))) for k, v in resc["log_gain"].items()}
         row["rescale"] = resc
         # 4b. the trick on a conv net with BatchNorm, where the paper uses it
-        row["rescale_conv"] = _rescale_conv(p, info, train_data, test_data, xb, yb, seed, device, tcfg)
+        with step_group(CONV_NET):
+            row["rescale_conv"] = _rescale_conv(p, info, train_data, test_data, xb, yb, seed, device, tcfg)
         # 5. ResNet against Stable ResNet: per-block gradient norms at initialisation, SBP's layer-wise sparsity
         gx = torch.randn(32, 3, 32, 32, generator=g).to(device)
         gy = torch.randint(0, 10, (32,), generator=g).to(device)
@@ -418,7 +451,8 @@ def run(**params) -> dict:
                 apply_masks(net, mk)
                 if name != "sbp_no_rescale":
                     eoc.rescale_(net, mk, sw_tanh ** 2)
-                h = train(net, train_data, tcfg.replace(seed=seed + 2), test_data=test_data)
+                with step_group(METHOD_MLP):
+                    h = train(net, train_data, tcfg.replace(seed=seed + 2), test_data=test_data)
                 meth[f"{name}/{s}"] = {"best_accuracy": max(h["test_accuracy"]), "final_accuracy": h["test_accuracy"][-1],
                                        "passes_signal": collapse_report(mk)["passes_signal"],
                                        "kept_per_layer": [float(m.float().mean()) for m in mk.values()]}
@@ -472,7 +506,8 @@ def _cifar(p, device):
                             mk = masks_from_scores(sc, s)
                         net.zero_grad(set_to_none=True)
                         apply_masks(net, mk)
-                    h = train(net, train_data, cfg.replace(seed=seed + 2), test_data=test_data)
+                    with step_group(RESNET):
+                        h = train(net, train_data, cfg.replace(seed=seed + 2), test_data=test_data)
                     return {"best_accuracy": max(h["test_accuracy"]), "final_accuracy": h["test_accuracy"][-1],
                             "passes_signal": None if method == "dense" else collapse_report(mk)["passes_signal"]}
                 key = f"{method}/{'dense' if s is None else s}/seed{seed}"

@@ -49,13 +49,15 @@ import numpy as np
 import torch
 
 from ..claims import Claim, Control, Statistic, not_measured
+from ..data import HELD, dataset_info
 from ..masks import apply_masks, dense_state_dict, sparsity_report
 from ..models import build_model
 from ..params import Choice, Float, FloatList, Int, validate
-from ..spline import (L1GammaPenalty, MaskEarlyBird, SplineEarlyBird, canvas, channel_l1_scores, channel_masks,
+from ..spline import (CODES, L1GammaPenalty, MaskEarlyBird, SplineEarlyBird, canvas, channel_l1_scores, channel_masks,
+                      code_bytes_per_input,
                       forward_flops, keep_from_scores, slimming_scores, spline_scores, training_flops)
 from ..train import Callback, TrainConfig, evaluate, train
-from .common import RUNTIME_SCHEMA, load_data, swap_seeds
+from .common import RUNTIME_SCHEMA, check_model, dataset_bytes, load_data, swap_seeds
 
 SCHEMA = {
     "dataset": Choice("mnist5k", ("mnist5k", "digits", "mnist", "fashion-mnist", "cifar10", "cifar100")),
@@ -177,10 +179,7 @@ def finetune_config(cfg: TrainConfig, p: dict) -> TrainConfig:
                        milestones=(), eval_every=0)
 
 
-def run(**params) -> dict:
-    p = validate(params, SCHEMA)
-    t0 = time.perf_counter()
-    device, info, train_data, test_data = load_data(p)
+def _builder(p, info, device="cpu"):
     if p["model"] == "mlpbn":
         def build(seed=None):
             return build_model("mlp", info["shape"], info["classes"], seed=seed,
@@ -188,6 +187,38 @@ def run(**params) -> dict:
     else:
         def build(seed=None):
             return build_model(p["model"], info["shape"], info["classes"], seed=seed).to(device)
+    return build
+
+
+def training_steps(p: dict, sizes) -> dict:
+    """Optimizer steps of ``run(**p)`` (``p`` validated; ``sizes(dataset)``: its training and test images), per
+    seed: the search run, the two tickets, the random tickets, the harder comparison's two tickets and two random
+    ones (all of the schedule's length), and each criterion's fine-tuning at each ratio in both scopes. Tickets
+    train masked full-width networks, so every step costs a dense step. A smoke run checks the count against
+    the steps it made; the projection multiplies it by their time."""
+    spe = sizes(p["dataset"])[0] // p["batch_size"]
+    trainings = 1 + 2 + p["random_tickets"] + 2 + 2
+    finetune = len(CRITERIA) * len(SCOPES) * len(p["ratios"]) * p["finetune_epochs"]
+    return {"training": p["seeds"] * spe * (p["epochs"] * trainings + finetune)}
+
+
+def memory_structures(p: dict, sizes) -> dict:
+    """Bytes of the run's largest structures: the dataset on the device, and the spline detector's canvas
+    codes (packed bits of every BatchNorm unit of ``canvas_size^2`` images) for the window's epochs and the
+    current one, on the host."""
+    info = dataset_info(p["dataset"])
+    per_input = code_bytes_per_input(_builder(p, info)(), info["shape"])
+    return {HELD: dataset_bytes(p["dataset"], sizes),
+            CODES: (p["spline_window"] + 1) * p["canvas_size"] ** 2 * per_input}
+
+
+def run(**params) -> dict:
+    p = validate(params, SCHEMA)
+    if p["model"] != "mlpbn":
+        check_model(p, p["model"])
+    t0 = time.perf_counter()
+    device, info, train_data, test_data = load_data(p)
+    build = _builder(p, info, device)
     n_train = train_data[0].shape[0]
     cfg = train_config(p)
     ft = finetune_config(cfg, p)

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from ..claims import Claim, Control, Statistic
+from ..data import HELD, dataset_info
 from ..imp import IMPConfig, imp_sparsities, run_imp
 from ..masks import masks_from_scores
 from ..models import build_model
@@ -44,7 +45,7 @@ from ..scores import magnitude_scores
 from ..topology import (isolated_nodes, mst_preserving_scores, prunability_bound, tree_edges_kept, tree_masks,
                         zeroth_order_diagram)
 from ..train import TrainConfig
-from .common import RUNTIME_SCHEMA, first_below, load_data, swap_seeds
+from .common import RUNTIME_SCHEMA, dataset_bytes, first_below, imp_steps, load_data, swap_seeds
 
 SCHEMA = {
     "dataset": Choice("mnist5k", ("mnist5k", "digits", "mnist", "fashion-mnist")),
@@ -130,6 +131,28 @@ def train_config(p: dict, seed: int = 0) -> TrainConfig:
     """The training schedule of every network of ``run`` (``p``: validated parameters)."""
     return TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], optimizer=p["optimizer"], lr=p["lr"],
                        momentum=p["momentum"], eval_every=0, progress=p["progress"], seed=seed)
+
+
+def _mst_rounds(p, info) -> int:
+    """The last IMP round below the prunability bound: MST-preserving IMP's rounds."""
+    targets = imp_sparsities(p["rounds"], p["prune_fraction"])
+    bound = prunability_bound(build_model(p["model"], info["shape"], info["classes"]))
+    return max(r for r, s in enumerate(targets) if s < bound)
+
+
+def training_steps(p: dict, sizes) -> dict:
+    """Optimizer steps of ``run(**p)`` (``p`` validated; ``sizes(dataset)``: its training and test images): per
+    seed IMP's rounds and MST-preserving IMP's (up to the prunability bound), both rewinding to the
+    initialisation. A smoke run checks the count against the steps it made; the projection multiplies it by
+    their time."""
+    info = dataset_info(p["dataset"])
+    total = p["epochs"] * (sizes(p["dataset"])[0] // p["batch_size"])
+    return {"training": p["seeds"] * (imp_steps(total, p["rounds"]) + imp_steps(total, _mst_rounds(p, info)))}
+
+
+def memory_structures(p: dict, sizes) -> dict:
+    """Bytes of the run's largest structure: the dataset, held whole on the device."""
+    return {HELD: dataset_bytes(p["dataset"], sizes)}
 
 
 def run(**params) -> dict:
