@@ -26,13 +26,15 @@ class StepMeter:
     time of the steps alone (the per-epoch evaluations and epoch-end callbacks, in ``epoch_end_seconds``, left
     out) and ``warm_*`` the same without each call's first step (which pays one-time costs): what a projection
     to other dataset sizes multiplies. ``structures`` holds the largest size in bytes each named structure reached
-    (:func:`note_structure`)."""
+    (:func:`note_structure`), ``analyses`` the seconds of each named analysis (:class:`work` without units).
+    """
 
     def __init__(self):
         self.steps, self.seconds, self.calls, self.log = 0, 0.0, 0, []
         self.groups: dict = {}
         self.epoch_end_seconds = 0.0
         self.structures: dict = {}
+        self.analyses: dict = {}
 
     def add(self, steps: int, seconds: float, batch_size: int, step_seconds: float | None = None,
             group: str | None = None, first_step_seconds: float = 0.0, calls_only: bool = False):
@@ -132,17 +134,26 @@ def note_structure(name: str, nbytes: int, owner=None) -> None:
         m.note(name, total)
 
 
+#: seconds spent in blocks of :class:`work` without units (analyses) so far: :func:`train` subtracts what ran
+#: inside its steps from their time
+ANALYSIS_CLOCK = [0.0]
+
+
 class work:
     """``with work("gap search", units):`` times the block and files ``units`` (any count of the work: inputs
     evaluated, multiply-adds) under ``name`` in every active :class:`StepMeter`, as :func:`train` files its
     steps, so that a projection multiplies a profile's units by the measured time per unit. The first block of
-    each name is left out of ``warm_*`` (it pays one-time costs). Free when no meter is active."""
+    each name is left out of ``warm_*`` (it pays one-time costs).
 
-    def __init__(self, name: str, units: int):
+    ``units=None``: an analysis run from inside training (a callback's): its time goes to ``meter.analyses``
+    and is taken out of the enclosing training steps' time, so that it does not inflate the time per step.
+    Free when no meter is active."""
+
+    def __init__(self, name: str, units: int | None = None):
         if not isinstance(name, str) or not name:
             raise ValueError(f"parameter 'name' = {name!r} is not allowed; expected a non-empty string")
-        if isinstance(units, bool) or not isinstance(units, int) or units < 0:
-            raise ValueError(f"parameter 'units' = {units!r} is not allowed; expected a whole number >= 0")
+        if units is not None and (isinstance(units, bool) or not isinstance(units, int) or units < 0):
+            raise ValueError(f"parameter 'units' = {units!r} is not allowed; expected a whole number >= 0 or None")
         self.name, self.units = name, units
 
     def __enter__(self):
@@ -161,6 +172,11 @@ class work:
         if _METERS and exc[0] is None:
             self._sync()
             seconds = time.perf_counter() - self.t0
+            if self.units is None:
+                ANALYSIS_CLOCK[0] += seconds
+                for m in _METERS:
+                    m.analyses[self.name] = m.analyses.get(self.name, 0.0) + seconds
+                return False
             for m in _METERS:
                 first = self.name not in m.groups
                 m.add(self.units, seconds, 0, group=self.name, first_step_seconds=seconds if first else 0.0,

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .masks import dense_state_dict
-from .meter import _METERS, StepMeter, measure_steps, note_structure, step_group  # noqa: F401 (re-exported)
+from .meter import _METERS, ANALYSIS_CLOCK, StepMeter, measure_steps, note_structure, step_group  # noqa: F401
 from .params import Bool, Choice, Float, FloatList, Int, validate
 
 __all__ = ["TrainConfig", "Callback", "TrainState", "StateRecorder", "train", "evaluate", "lr_at",
@@ -301,6 +301,7 @@ def train(model: nn.Module, data, config: TrainConfig | None = None, *, test_dat
                desc="train", leave=False)
     t_start = time.perf_counter()
     epoch_end_seconds = first_step_seconds = 0.0  # timed apart while a meter is active
+    analysis0, analysis_at_epoch_ends = ANALYSIS_CLOCK[0], 0.0  # analyses run by callbacks (meter.work, no units)
     model.train()
     perm = aug = None
     loss_sum = torch.zeros((), device=device, dtype=torch.float64)
@@ -339,7 +340,7 @@ def train(model: nn.Module, data, config: TrainConfig | None = None, *, test_dat
         if (end_of_epoch or last) and _METERS:
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
-            t_end = time.perf_counter()
+            t_end, a_end = time.perf_counter(), ANALYSIS_CLOCK[0]
         if end_of_epoch or last:
             due = end_of_epoch and config.eval_every > 0 and (epoch + 1) % config.eval_every == 0
             if due or last:
@@ -362,6 +363,7 @@ def train(model: nn.Module, data, config: TrainConfig | None = None, *, test_dat
                 if device.type == "cuda":
                     torch.cuda.synchronize(device)
                 epoch_end_seconds += time.perf_counter() - t_end
+                analysis_at_epoch_ends += ANALYSIS_CLOCK[0] - a_end
     bar.close()
     for cb in callbacks:
         cb.on_train_end(state)
@@ -369,9 +371,10 @@ def train(model: nn.Module, data, config: TrainConfig | None = None, *, test_dat
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         seconds = time.perf_counter() - t_start
+        in_steps = ANALYSIS_CLOCK[0] - analysis0 - analysis_at_epoch_ends   # analyses run by step callbacks
         for m in _METERS:
-            m.add(stop - start_step, seconds, config.batch_size, step_seconds=seconds - epoch_end_seconds,
-                  first_step_seconds=first_step_seconds)
+            m.add(stop - start_step, seconds, config.batch_size, step_seconds=seconds - epoch_end_seconds - in_steps,
+                  first_step_seconds=min(first_step_seconds, seconds - epoch_end_seconds - in_steps))
     return history
 
 

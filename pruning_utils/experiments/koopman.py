@@ -41,6 +41,7 @@ from ..koopman import (SNAPSHOTS, SnapshotRecorder, default_rtol, dmd_decomposit
                        float32_noise_floor, kgp_scores, kmp_scores, linear_extrapolation, random_walk_like, shuffled_increments,
                        unflatten, window_mean)
 from ..masks import apply_masks, masks_from_scores
+from ..meter import work
 from ..models import build_model
 from ..params import Choice, Float, FloatList, Int, validate
 from ..scores import snip_scores
@@ -148,7 +149,8 @@ class _WindowProbe(Callback):
         for rec in list(self.active):
             (rec.on_train_start if at_start else rec.on_step_end)(state)
             if rec.full:
-                self.analyse(rec, state)
+                with work("Koopman window analysis"):     # timed apart from the training steps
+                    self.analyse(rec, state)
                 self.active.remove(rec)  # frees the buffer
 
     def on_train_start(self, state):
