@@ -81,6 +81,14 @@ def main(argv=None) -> int:
             if not a.which or c in a.which or f"{c}:{prof}" in a.which:
                 todo.append((c, prof))
     reports, lines, t0 = [], [], time.perf_counter()
+
+    def save():                          # after every profile: a run cut short keeps what it measured
+        if a.out:
+            prov = provenance({"which": a.which, "device": a.device, "batches": a.batches}, a.device,
+                              time.perf_counter() - t0)
+            Path(a.out).write_text(json.dumps({"provenance": prov, "table": lines, "reports": reports}, indent=1,
+                                              default=str) + "\n")
+
     print("| profile | optimizer steps (or work units) | measured time per step | projected | largest structure |")
     print("|---|---|---|---|---|")
     for c, prof in todo:
@@ -90,13 +98,10 @@ def main(argv=None) -> int:
         line = row(r)
         lines.append(line)
         print(line, flush=True)
+        save()
     total = time.perf_counter() - t0
     print(f"\n{len(todo)} smoke runs in {total:.0f} s on {platform.processor() or platform.machine()}, "
           f"device {a.device}", file=sys.stderr)
-    if a.out:
-        prov = provenance({"which": a.which, "device": a.device, "batches": a.batches}, a.device, total)
-        Path(a.out).write_text(json.dumps({"provenance": prov, "table": lines, "reports": reports}, indent=1,
-                                          default=str) + "\n")
     return 0
 
 

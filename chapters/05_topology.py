@@ -293,7 +293,8 @@ seed = 0
 tolerance = 1.0
 device = "auto"
 # smoke = True: every loop cut to a few steps on stand-in data of the real shape (seconds; the
-# numbers mean nothing): checks that every cell runs with the values above
+# numbers mean nothing): checks that every cell runs with the values above; an integer also caps
+# every batch size at it
 smoke = False
 
 # %%

@@ -109,12 +109,25 @@ def smoke_notebook(chapter: str, params: dict, smoke=True) -> dict:
     process (the notebook's kernel), makes every :func:`pruning_utils.data.load_dataset` call return stand-in
     data of the dataset's real shape. Every cell then runs the chapter's whole pipeline, solutions included, in
     seconds and without data; the numbers it prints mean nothing. Stored results are still read as they are.
+    ``smoke`` an integer: the same, with every batch size capped at it (the tests' setting for large models).
     """
     exp = get_experiment(chapter)
     p = smoke_params(chapter, "default", params)
+    if smoke is not True:
+        if isinstance(smoke, bool) or not isinstance(smoke, int) or smoke < 1:
+            raise ValueError(f"parameter 'smoke' = {smoke!r} is not allowed; expected False, True or a positive "
+                             f"integer (True, with every batch size capped at it)")
+        p = _cap_batches(p, smoke, exp.SCHEMA)
     n_train, n_test = _stand_in_sizes(exp, p)
     stand_in_data(n_train, n_test).__enter__()
     return p
+
+
+def _cap_batches(p: dict, max_batch, schema) -> dict:
+    if isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1:
+        raise ValueError(f"parameter 'max_batch' = {max_batch!r} is not allowed; expected a positive integer")
+    return validate({**p, **{k: min(v, max_batch) for k, v in p.items()
+                             if k.endswith("batch_size") and isinstance(v, int)}}, schema)
 
 
 def _batch_sizes(p: dict) -> list:
@@ -181,10 +194,7 @@ def smoke(chapter: str, profile: str = "default", overrides=None, device=None, w
     if device is not None:
         p = validate({**p, "device": device}, exp.SCHEMA)
     if max_batch is not None:
-        if isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1:
-            raise ValueError(f"parameter 'max_batch' = {max_batch!r} is not allowed; expected a positive integer")
-        p = validate({**p, **{k: min(v, max_batch) for k, v in p.items()
-                              if k.endswith("batch_size") and isinstance(v, int)}}, exp.SCHEMA)
+        p = _cap_batches(p, max_batch, exp.SCHEMA)
     if isinstance(batches, bool) or not isinstance(batches, int) or batches < 1:
         raise ValueError(f"parameter 'batches' = {batches!r} is not allowed; expected a positive integer")
     n_train, n_test = _stand_in_sizes(exp, p, batches)

@@ -12,6 +12,7 @@ chapters can record weight trajectories or watch masks change.
 
 from __future__ import annotations
 
+import copy
 import math
 import sys
 import time
@@ -26,7 +27,7 @@ from .meter import _METERS, ANALYSIS_CLOCK, StepMeter, measure_steps, note_struc
 from .params import Bool, Choice, Float, FloatList, Int, validate
 
 __all__ = ["TrainConfig", "Callback", "TrainState", "StateRecorder", "train", "evaluate", "lr_at",
-           "resolve_device", "StepMeter", "measure_steps", "step_group", "note_structure"]
+           "resolve_device", "StepMeter", "measure_steps", "step_group", "note_structure", "train_many"]
 
 TRAIN_SCHEMA = {
     "epochs": Int(10, 1, None, help="passes over the training set"),
@@ -246,7 +247,7 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimiz
 
 def train(model: nn.Module, data, config: TrainConfig | None = None, *, test_data=None,
           callbacks=(), start_step: int = 0, stop_step: int | None = None,
-          optimizer: torch.optim.Optimizer | None = None, **overrides) -> dict:
+          optimizer: torch.optim.Optimizer | None = None, criterion=None, **overrides) -> dict:
     """Train ``model`` in place on ``data = (x, y)`` (tensors on the model's device).
 
     ``config`` (or keyword overrides of it) sets the hyperparameters. Training
@@ -254,7 +255,8 @@ def train(model: nn.Module, data, config: TrainConfig | None = None, *, test_dat
     ``config.epochs``-epoch run, so a run can begin at a rewinding point.
     Returns the history: per evaluated epoch ``epoch``, ``step``, ``lr``,
     ``train_loss`` (mean over the steps since the previous record), and with ``test_data``,
-    ``test_loss`` and ``test_accuracy``.
+    ``test_loss`` and ``test_accuracy``. ``criterion(logits, labels) -> loss`` replaces the cross-entropy
+    (with ``config.label_smoothing``); :func:`train_many` passes one that sums K networks' losses.
     """
     if isinstance(optimizer, str):  # the config field ``optimizer="sgd"|"adam"``, given as an override
         overrides["optimizer"], optimizer = optimizer, None
@@ -318,7 +320,9 @@ def train(model: nn.Module, data, config: TrainConfig | None = None, *, test_dat
         for group in opt.param_groups:
             group["lr"] = lr
         with _autocast(device, config.bf16):
-            loss = F.cross_entropy(forward(xb).float(), yb, label_smoothing=config.label_smoothing)
+            out = forward(xb).float()
+            loss = (F.cross_entropy(out, yb, label_smoothing=config.label_smoothing) if criterion is None
+                    else criterion(out, yb))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         state.lr = lr
@@ -389,3 +393,97 @@ def resolve_device(device="auto") -> torch.device:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("parameter 'device' = 'cuda' but no CUDA device is available; use 'auto' or 'cpu'")
     return dev
+
+
+class _Stacked(nn.Module):
+    """K networks of one architecture as one module: their parameters stacked along a new first dimension
+    (``torch.func.stack_module_state``), masks applied to the stacked weights, one forward for all K by
+    ``torch.vmap`` over ``torch.func.functional_call``. Output ``(K, batch, classes)``."""
+
+    def __init__(self, models, masks):
+        super().__init__()
+        from torch.func import stack_module_state
+        base = copy.deepcopy(models[0]).to("meta")
+        params, buffers = stack_module_state(list(models))
+        self.names = list(params)
+        self.stacked = nn.ParameterList([nn.Parameter(params[n].detach().clone()) for n in self.names])
+        for n, b in buffers.items():
+            self.register_buffer("buf_" + n.replace(".", "__"), b.clone())
+        self.buffer_names = list(buffers)
+        self.mask_of = {}
+        for i, n in enumerate(self.names):
+            if masks is not None and n in masks[0]:
+                self.register_buffer(f"mask_{i}", torch.stack([m[n] for m in masks]).to(params[n].dtype))
+                self.mask_of[n] = f"mask_{i}"
+        self._base = [base]                     # a list: not a submodule (its meta parameters stay out)
+
+    def effective(self) -> dict:
+        out = {}
+        for n, w in zip(self.names, self.stacked):
+            out[n] = w * getattr(self, self.mask_of[n]) if n in self.mask_of else w
+        return out
+
+    def forward(self, x):
+        from torch.func import functional_call
+        params = self.effective()
+        buffers = {n: getattr(self, "buf_" + n.replace(".", "__")) for n in self.buffer_names}
+
+        def one(p, b):
+            return functional_call(self._base[0], (p, b), (x,))
+        return torch.vmap(one, in_dims=(0, 0), randomness="different")(params, buffers)
+
+
+def _sum_of_losses(label_smoothing):
+    def loss(out, y):
+        k = out.shape[0]
+        return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.repeat(k), label_smoothing=label_smoothing,
+                               reduction="sum") / y.shape[0]
+    return loss
+
+
+def train_many(models, data, config: TrainConfig | None = None, *, masks=None, test_data=None,
+               **overrides) -> list:
+    """Train K networks of one architecture at once, in one pass per batch, and return their histories.
+
+    ``models``: K modules of the same architecture (different initialisations), trained in place; ``masks``:
+    None or K mask dicts (names as ``named_parameters()``, ``True`` = kept), applied to the weights as
+    :func:`pruning_utils.masks.apply_masks` would. Every network sees the same batches in the same order (the
+    config's seed), so the result equals K separate :func:`train` calls with that config, up to floating-point
+    summation order; the loss is the sum of the K networks' losses, which gives each its own gradient.
+
+    For a GPU, where a small network's step is bound by kernel launches and K of them cost little more than
+    one; on a CPU a small network is compute-bound and K separate runs are faster (DESIGN.md section 6). No
+    BatchNorm (its running statistics cannot update under ``vmap``), no callbacks. Returns, per network,
+    ``{"train_loss": the summed loss per evaluated epoch (shared), "test_accuracy", "test_loss"}`` with the
+    test numbers of the trained network when ``test_data`` is given.
+    """
+    config = (config or TrainConfig()).replace(**overrides) if overrides else (config or TrainConfig())
+    models = list(models)
+    if not models or not all(isinstance(m, nn.Module) for m in models):
+        raise ValueError("parameter 'models' must be a non-empty list of nn.Module")
+    if len({type(m) for m in models}) != 1 or len({tuple((n, tuple(p.shape)) for n, p in m.named_parameters())
+                                                   for m in models}) != 1:
+        raise ValueError("parameter 'models' must hold networks of one architecture (same parameter names and "
+                         "shapes)")
+    if any(isinstance(mod, nn.modules.batchnorm._BatchNorm) for m in models for mod in m.modules()):
+        raise ValueError("parameter 'models' holds BatchNorm layers, which train_many does not support (their "
+                         "running statistics cannot update under vmap); train them one by one with train()")
+    if any(hasattr(mod, n + "_mask") for m in models for mod in m.modules() for n in ("weight", "bias")):
+        raise ValueError("parameter 'models' holds pruned layers (weight_mask buffers); pass unpruned models and "
+                         "their masks in 'masks'")
+    if masks is not None and (not isinstance(masks, (list, tuple)) or len(masks) != len(models)):
+        raise ValueError(f"parameter 'masks' must be None or a list of {len(models)} mask dicts, one per model")
+    stacked = _Stacked(models, masks)
+    hist = train(stacked, data, config.replace(eval_every=0), criterion=_sum_of_losses(config.label_smoothing))
+    out = []
+    with torch.no_grad():
+        eff = stacked.effective()
+        for k, m in enumerate(models):
+            for n, p in m.named_parameters():
+                p.copy_(eff[n][k])
+            row = {"train_loss": hist["train_loss"]}
+            if test_data is not None:
+                ev = evaluate(m, test_data, bf16=config.bf16)
+                row.update(test_accuracy=ev["accuracy"], test_loss=ev["loss"])
+            out.append(row)
+    return out

@@ -12,7 +12,7 @@ from pruning_utils.data import load_dataset
 from pruning_utils.masks import apply_masks, effective_weights, masks_from_scores
 from pruning_utils.models import build_model, prunable_layers
 from pruning_utils.train import (Callback, TrainConfig, _crop_flip, _epoch_plan, evaluate, lr_at,
-                                 train)
+                                 train, train_many)
 
 
 SYN = dict(n=256, dim=20, classes=4, separation=3.0, seed=0)
@@ -412,3 +412,53 @@ def test_optimizer_choice(data):
 def test_unknown_override_is_a_value_error():
     with pytest.raises(ValueError, match="unknown parameter.*'epoch'.*known parameters"):
         TrainConfig().replace(epoch=3)
+
+
+# ---------------------------------------------------------------------------
+# K networks at once
+
+
+def _random_masks(model, seed, sparsity=0.6):
+    g = torch.Generator().manual_seed(seed)
+    return masks_from_scores({n: torch.rand(m.weight.shape, generator=g) for n, m in prunable_layers(model).items()},
+                             sparsity)
+
+
+def test_train_many_equals_separate_runs(data, test_data):
+    """K networks (different initialisations and masks) in one stacked pass end where K separate runs end."""
+    cfg = TrainConfig(epochs=3, batch_size=32, lr=0.05, momentum=0.9, weight_decay=1e-4, schedule="step",
+                      milestones=(2,), seed=5, eval_every=0)
+    models = [mlp(seed=s) for s in range(3)]
+    masks = [_random_masks(m, 10 + s) for s, m in enumerate(models)]
+    separate = []
+    for m, mk in zip(models, masks):
+        net = mlp(seed=0)
+        net.load_state_dict(m.state_dict())
+        apply_masks(net, mk)
+        train(net, data, cfg)
+        separate.append((effective_weights(net), evaluate(net, test_data)))
+    rows = train_many(models, data, cfg, masks=masks, test_data=test_data)
+    for m, row, (weights, ev) in zip(models, rows, separate):
+        for n, w in weights.items():
+            assert torch.allclose(dict(m.named_parameters())[n], w, atol=1e-5), n
+        assert abs(row["test_accuracy"] - ev["accuracy"]) < 1e-9 and abs(row["test_loss"] - ev["loss"]) < 1e-4
+    dense = [mlp(seed=s) for s in (7, 8)]
+    ref = mlp(seed=0)
+    ref.load_state_dict(dense[1].state_dict())
+    train_many(dense, data, cfg)
+    train(ref, data, cfg)
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(dense[1].parameters(), ref.parameters()))
+
+
+def test_train_many_refuses_what_it_cannot_stack(data):
+    with pytest.raises(ValueError, match="'models'"):
+        train_many([], data, epochs=1)
+    with pytest.raises(ValueError, match="one architecture"):
+        train_many([mlp(), mlp(hidden=(8,))], data, epochs=1)
+    bn = build_model("mlp", input_shape=(1, 1, 20), hidden=(8,), num_classes=4, batchnorm=True)
+    with pytest.raises(ValueError, match="BatchNorm"):
+        train_many([bn, bn], data, epochs=1)
+    with pytest.raises(ValueError, match="'masks'"):
+        train_many([mlp(), mlp(1)], data, epochs=1, masks=[{}])
+    with pytest.raises(ValueError, match="weight_mask"):
+        train_many([masked_mlp()[0], masked_mlp(1)[0]], data, epochs=1)
