@@ -31,10 +31,7 @@ from pathlib import Path
 
 from pruning_utils.experiments import EXPERIMENTS, get_experiment
 from pruning_utils.provenance import provenance
-from pruning_utils.smoke import WHERE, smoke
-
-#: a Colab GPU runtime, the reader's likely machine: host memory and GPU memory, in bytes
-COLAB = {"host": 12 * 10**9, "device": 15 * 10**9}
+from pruning_utils.smoke import WHERE, _fits_colab, smoke
 
 
 def _size(b: int) -> str:
@@ -56,13 +53,8 @@ def row(r: dict) -> str:
     structures = pr.get("structures", {})
     if structures:
         name, size = max(structures.items(), key=lambda kv: kv[1])
-        # on a Colab GPU runtime the device's structures share its 15 GB, the host's its 12 GB
-        need = {"host": 0, "device": 0}
-        for k, v in structures.items():
-            need[WHERE.get(k, "host")] += v
-        fits = all(need[k] <= COLAB[k] for k in need)
         largest = (f"{name}: {_size(size)} ({WHERE.get(name, 'host')} on a GPU); Colab GPU runtime: "
-                   f"{'fits' if fits else 'does not fit'}")
+                   f"{'fits' if _fits_colab(structures) else 'does not fit'}")
     else:
         largest = "-"
     return f"| {r['chapter']} `{r['profile']}` | {steps} | {per} | {_hours(pr['hours'])} | {largest} |"

@@ -385,9 +385,13 @@ for m in foundations.METHODS:
 # ```{admonition} Needs a GPU
 # :class: warning
 # The profiles below (full MNIST (downloaded once), 50 epochs per round, 20 rounds, three seeds) are sized for a GPU, not for
-# the 2-core CPU the defaults are timed on; their GPU timings are not measured
-# yet. The cell at the end of this section shows a stored paper-scale result
-# when one exists.
+# the 2-core CPU the defaults are timed on, and not run in full yet. The cell
+# below projects each profile's length and memory from smoke runs
+# (`python -m pruning_utils reproduce foundations --profile P --smoke`: the
+# whole pipeline, a few steps of each loop, timed on this project's 2-core CPU
+# and on an H200 GPU; `benchmarks/projection.py` made the stored files). The
+# cell at the end of this section shows a stored paper-scale result when one
+# exists.
 # ```
 #
 # The `paper` profile follows Frankle & Carbin's LeNet-300-100 setting on the
@@ -404,6 +408,11 @@ for m in foundations.METHODS:
 # It writes `results/foundations/paper.json` with its provenance and resumes
 # from `runs/foundations/paper/` if interrupted. The cell below shows that file
 # when a run has produced it.
+
+# %%
+from pruning_utils.smoke import projection_table
+
+print(projection_table("foundations", results_dir="../results"))
 
 # %%
 from pruning_utils.provenance import describe_provenance, read_result

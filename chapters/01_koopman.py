@@ -654,9 +654,13 @@ print(numbers_report(verdicts))
 # ```{admonition} Needs a GPU
 # :class: warning
 # The profiles below (MnistNet on full MNIST and ResNet-20 on CIFAR-10 for 160 epochs) are sized for a GPU, not for
-# the 2-core CPU the defaults are timed on; their GPU timings are not measured
-# yet. The cell at the end of this section shows a stored paper-scale result
-# when one exists.
+# the 2-core CPU the defaults are timed on, and not run in full yet. The cell
+# below projects each profile's length and memory from smoke runs
+# (`python -m pruning_utils reproduce koopman --profile P --smoke`: the
+# whole pipeline, a few steps of each loop, timed on this project's 2-core CPU
+# and on an H200 GPU; `benchmarks/projection.py` made the stored files). The
+# cell at the end of this section shows a stored paper-scale result when one
+# exists.
 # ```
 #
 # The `paper` profile trains MnistNet on the full MNIST (downloaded through
@@ -672,6 +676,11 @@ print(numbers_report(verdicts))
 #
 # Each writes `results/koopman/<profile>.json` with its provenance; the cell
 # below shows the claims' verdicts on them once a run has produced them.
+
+# %%
+from pruning_utils.smoke import projection_table
+
+print(projection_table("koopman", results_dir="../results"))
 
 # %%
 from pruning_utils.provenance import describe_provenance, read_result

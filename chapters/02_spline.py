@@ -406,7 +406,9 @@ for s_ in result["per_seed"]:
 
 
 # %%
-c = {k: np.array([[s["criteria"][f"{k}"][key] for s in result["per_seed"]] for key in ("pruned", "finetuned")])
+# per criterion and scope: (pruned, fine-tuned) accuracies, seeds x ratios (fine-tuned is empty without fine-tuning)
+c = {k: tuple(np.array([s["criteria"][k][key] for s in result["per_seed"]], dtype=float)
+              for key in ("pruned", "finetuned"))
      for k in result["per_seed"][0]["criteria"]}
 colors = {"spline": "#2a9d8f", "gamma": "#e08a00", "l1": "#1b6ca8", "random": "#8c8c8c"}
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.0), sharey=True)
@@ -527,9 +529,13 @@ for s in result["per_seed"]:
 # ```{admonition} Needs a GPU
 # :class: warning
 # The profiles below (VGG-16 and PreResNet-56 on CIFAR for 160 epochs) are sized for a GPU, not for
-# the 2-core CPU the defaults are timed on; their GPU timings are not measured
-# yet. The cell at the end of this section shows a stored paper-scale result
-# when one exists.
+# the 2-core CPU the defaults are timed on, and not run in full yet. The cell
+# below projects each profile's length and memory from smoke runs
+# (`python -m pruning_utils reproduce spline --profile P --smoke`: the
+# whole pipeline, a few steps of each loop, timed on this project's 2-core CPU
+# and on an H200 GPU; `benchmarks/projection.py` made the stored files). The
+# cell at the end of this section shows a stored paper-scale result when one
+# exists.
 # ```
 #
 # The `paper` profile is VGG-16 on CIFAR-10 and `paper_preresnet` a
@@ -544,6 +550,11 @@ for s in result["per_seed"]:
 #
 # Each writes `results/spline/<profile>.json`; the cell below shows the claims'
 # verdicts on them once a run has produced them.
+
+# %%
+from pruning_utils.smoke import projection_table
+
+print(projection_table("spline", results_dir="../results"))
 
 # %%
 from pruning_utils.provenance import describe_provenance, read_result
@@ -652,9 +663,7 @@ n_train = train_data[0].shape[0]
 spe = n_train // params["batch_size"]
 
 
-def build_mlp(s=None):
-    return build_model("mlp", info["shape"], info["classes"], seed=s, hidden=(params["width"],) * params["depth"],
-                       batchnorm=True).to(dev)
+build_net = spline.model_builder(params, info, dev)  # the chapter's network (the BatchNorm MLP at the defaults)
 
 
 search_cfg = spline.train_config(params, seed=params["seed"]).replace(eval_every=0)
@@ -663,7 +672,7 @@ pair = (int(torch.nonzero(y_test == y_test[0])[0]), int(torch.nonzero(y_test != 
 probe_canvas = canvas(x_test[pair[0]].float(), x_test[pair[1]].float(), params["canvas_size"]).to(dev)
 det_canvas = SplineEarlyBird(probe_canvas, 0.05, params["spline_window"])  # exercise 2's threshold
 det_train = SplineEarlyBird(train_data[0], params["spline_threshold"], params["spline_window"])  # exercise 4's probe
-search = build_mlp(params["seed"])
+search = build_net(params["seed"])
 init_state = dense_state_dict(search)
 epoch_states = StateRecorder([e * spe for e in range(1, params["epochs"] + 1)])
 train(search, train_data, search_cfg,
@@ -710,20 +719,20 @@ for s_ in result["per_seed"]:
           f"{s_['spline_eb_epoch']}, at 0.05 -> epoch {at_005} (learning rate drops after epoch "
           f"{0.5 * params['epochs']:g})")
 eb_epoch = det_canvas.triggered_epoch or params["epochs"]
-eb_net = build_mlp()
+eb_net = build_net()
 eb_net.load_state_dict(epoch_states.states[eb_epoch * spe])
 keep_005 = keep_from_scores(slimming_scores(eb_net), params["ratio"], "global")
-ticket = build_mlp()
+ticket = build_net()
 ticket.load_state_dict(init_state)
 ticket_masks = channel_masks(ticket, keep_005)
 apply_masks(ticket, ticket_masks)
 acc_005 = train(ticket, train_data, search_cfg.replace(seed=params["seed"] + 1), test_data=test_data)["test_accuracy"][-1]
 full_keep = {n: torch.tensor(v) for n, v in chapter_seed["tickets"]["full"]["keep"].items()}
 agree = np.mean([float((keep_005[n] == full_keep[n]).double().mean()) for n in full_keep])
-eb_flops = (training_flops(build_mlp(), info["shape"], n_train, eb_epoch)
-            + training_flops(build_mlp(), info["shape"], n_train, params["epochs"], ticket_masks))
-tpr_flops = (training_flops(build_mlp(), info["shape"], n_train, params["epochs"])
-             + training_flops(build_mlp(), info["shape"], n_train, params["epochs"], ticket_masks))
+eb_flops = (training_flops(build_net(), info["shape"], n_train, eb_epoch)
+            + training_flops(build_net(), info["shape"], n_train, params["epochs"], ticket_masks))
+tpr_flops = (training_flops(build_net(), info["shape"], n_train, params["epochs"])
+             + training_flops(build_net(), info["shape"], n_train, params["epochs"], ticket_masks))
 f_ch = chapter_seed["flops"]
 print(f"\nfirst seed, test accuracy of the ticket retrained from the initialisation:")
 print(f"  early bird at {params['spline_threshold']} (epoch {chapter_seed['spline_eb_epoch']}): "
@@ -770,7 +779,7 @@ print(f"  full training: {100 * chapter_seed['tickets']['full']['test_accuracy']
 # %% tags=["hide-cell"]
 # Solution 3: dead units of the trained network on the training images; the dead-aware spline criterion, pruned and
 # fine-tuned as in spline.run, against the chapter's spline and random rows (first seed).
-trained = build_mlp()
+trained = build_net()
 trained.load_state_dict(final_state)
 codes_train = activation_codes(trained, train_data[0])
 dead = {}
@@ -782,14 +791,16 @@ for name in codes_train.packed:
 
 
 def dead_aware_spline_scores(net):
-    return {n: torch.where(dead[n], torch.zeros_like(v), v) for n, v in spline_scores(net).items()}
+    # a channel of a conv layer has a code per position: it is dead when every position's code is constant
+    return {n: torch.where(dead[n].view(v.numel(), -1).all(1).view(v.shape), torch.zeros_like(v), v)
+            for n, v in spline_scores(net).items()}
 
 
 ft_cfg = spline.finetune_config(search_cfg, params).replace(seed=params["seed"] + 2)
 for scope in spline.SCOPES:
     rows = {"pruned": [], "finetuned": []}
     for rt in params["ratios"]:
-        net = build_mlp()
+        net = build_net()
         net.load_state_dict(final_state)
         apply_masks(net, channel_masks(net, keep_from_scores(dead_aware_spline_scores(net), rt, scope)))
         rows["pruned"].append(evaluate(net, test_data)["accuracy"])
@@ -871,7 +882,7 @@ print(f"early bird at {params['spline_threshold']}: canvas epoch {chapter_seed['
 # %% tags=["hide-cell"]
 # Solution 5: the saving R(p, e) from training_flops, with p the fraction of channels removed in every layer.
 E = params["epochs"]
-flops_net = build_mlp()
+flops_net = build_net()
 dense_per_run = training_flops(flops_net, info["shape"], n_train, E)
 
 
@@ -883,7 +894,9 @@ def ticket_share(p):
 e_first = params["spline_window"] + 1
 print(f"R >= 3.5 needs f <= {(1 - 3.5 * e_first / E) / 2.5:.4f} at the earliest early bird (epoch {e_first})")
 print("channels removed per layer | f     | R at epoch 4 | R at epoch 5 | R at epoch 6 | latest epoch with R >= 3.5")
-for removed in (64, 77, 90, 94, 95, 96, 100, 103, 110, 115):
+# channels removed of the default 128 per layer, scaled to another width (a layer keeps at least one channel)
+grid = sorted({round(r * params["width"] / 128) for r in (64, 77, 90, 94, 95, 96, 100, 103, 110, 115)})
+for removed in [r for r in grid if r < params["width"]]:
     p = removed / params["width"]
     f = ticket_share(p)
     R = [E * (1 + f) / (e + E * f) for e in (4, 5, 6)]

@@ -522,9 +522,13 @@ for key in ("width", "depth", "rate"):
 # ```{admonition} Needs a GPU
 # :class: warning
 # The profiles below (widths to 4,096 and 2,000 targets per setting) are sized for a GPU, not for
-# the 2-core CPU the defaults are timed on; their GPU timings are not measured
-# yet. The cell at the end of this section shows a stored paper-scale result
-# when one exists.
+# the 2-core CPU the defaults are timed on, and not run in full yet. The cell
+# below projects each profile's length and memory from smoke runs
+# (`python -m pruning_utils reproduce bounds --profile P --smoke`: the
+# whole pipeline, a few steps of each loop, timed on this project's 2-core CPU
+# and on an H200 GPU; `benchmarks/projection.py` made the stored files). The
+# cell at the end of this section shows a stored paper-scale result when one
+# exists.
 # ```
 #
 # The `paper` profile widens the hidden layers to 4,096, deepens to eight, uses
@@ -534,6 +538,11 @@ for key in ("width", "depth", "rate"):
 # ```bash
 # python -m pruning_utils reproduce bounds --profile paper
 # ```
+
+# %%
+from pruning_utils.smoke import projection_table
+
+print(projection_table("bounds", results_dir="../results"))
 
 # %%
 from pruning_utils.provenance import describe_provenance, read_result
@@ -618,6 +627,9 @@ for key, i, ws, q in settings:
         det = B.fcn_gap_bound(ws, m, q, float(d5), detail=True)
         heur = det["per_point"] * 2 ** (-(len(ws) - 2) / 2) + det["lipschitz_term"]
         qt = sw1[key][m][i]["quantiles"][d5]
+        if qt <= 0 or det["bound"] <= qt or heur <= 0:   # a zero gap (tiny networks): no looseness to share out
+            cells.append(f"{m} (quantile {qt:.3g}: no ratio)")
+            continue
         cells.append(f"{m} {det['bound'] / qt:6.1f} -> {heur / qt:6.1f} ({math.log(det['bound'] / heur) / math.log(det['bound'] / qt):.0%})")
     print(f"  {key:5s} {str(ws):24s} rate {q:.1f}: " + "; ".join(cells))
 

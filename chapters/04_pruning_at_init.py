@@ -761,9 +761,13 @@ print(numbers_report(verdicts))
 # ```{admonition} Needs a GPU
 # :class: warning
 # The profiles below (full MNIST at width 512, and the CIFAR-10 ResNet-32 protocol with 19 trainings of 160 epochs per seed) are sized for a GPU, not for
-# the 2-core CPU the defaults are timed on; their GPU timings are not measured
-# yet. The cell at the end of this section shows a stored paper-scale result
-# when one exists.
+# the 2-core CPU the defaults are timed on, and not run in full yet. The cell
+# below projects each profile's length and memory from smoke runs
+# (`python -m pruning_utils reproduce pruning_at_init --profile P --smoke`: the
+# whole pipeline, a few steps of each loop, timed on this project's 2-core CPU
+# and on an H200 GPU; `benchmarks/projection.py` made the stored files). The
+# cell at the end of this section shows a stored paper-scale result when one
+# exists.
 # ```
 #
 # Two profiles go further. `paper` runs the MLP measurements on full MNIST at
@@ -781,6 +785,11 @@ print(numbers_report(verdicts))
 # python -m pruning_utils reproduce pruning_at_init --profile paper
 # python -m pruning_utils reproduce pruning_at_init --profile paper_resnet32
 # ```
+
+# %%
+from pruning_utils.smoke import projection_table
+
+print(projection_table("pruning_at_init", results_dir="../results"))
 
 # %%
 from pruning_utils.provenance import describe_provenance, read_result

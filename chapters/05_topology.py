@@ -559,9 +559,13 @@ plt.show()
 # ```{admonition} Needs a GPU
 # :class: warning
 # The profiles below (full MNIST, 50 epochs per round, 26 rounds, three seeds) are sized for a GPU, not for
-# the 2-core CPU the defaults are timed on; their GPU timings are not measured
-# yet. The cell at the end of this section shows a stored paper-scale result
-# when one exists.
+# the 2-core CPU the defaults are timed on, and not run in full yet. The cell
+# below projects each profile's length and memory from smoke runs
+# (`python -m pruning_utils reproduce topology --profile P --smoke`: the
+# whole pipeline, a few steps of each loop, timed on this project's 2-core CPU
+# and on an H200 GPU; `benchmarks/projection.py` made the stored files). The
+# cell at the end of this section shows a stored paper-scale result when one
+# exists.
 # ```
 #
 # The `paper` profile runs the same comparison on the full MNIST with Frankle &
@@ -576,6 +580,11 @@ plt.show()
 # The benchmark `benchmarks/bench_topology.py` times ripser against the
 # spanning-forest path on LeNet-300-100's graph and on a graph of about $10^7$
 # edges.
+
+# %%
+from pruning_utils.smoke import projection_table
+
+print(projection_table("topology", results_dir="../results"))
 
 # %%
 from pruning_utils.provenance import describe_provenance, read_result

@@ -651,9 +651,13 @@ plt.show()
 # ```{admonition} Needs a GPU
 # :class: warning
 # The profile below (full MNIST for both networks, 20 epochs per training, three seeds) is sized for a GPU, not for
-# the 2-core CPU the defaults are timed on; its GPU timings are not measured
-# yet. The cell at the end of this section shows a stored paper-scale result
-# when one exists.
+# the 2-core CPU the defaults are timed on, and not run in full yet. The cell
+# below projects the profile's length and memory from smoke runs
+# (`python -m pruning_utils reproduce lenses --profile P --smoke`: the
+# whole pipeline, a few steps of each loop, timed on this project's 2-core CPU
+# and on an H200 GPU; `benchmarks/projection.py` made the stored files). The
+# cell at the end of this section shows a stored paper-scale result when one
+# exists.
 # ```
 #
 # The `paper` profile runs both networks on full MNIST, the conv net four
@@ -663,6 +667,11 @@ plt.show()
 # ```bash
 # python -m pruning_utils reproduce lenses --profile paper
 # ```
+
+# %%
+from pruning_utils.smoke import projection_table
+
+print(projection_table("lenses", results_dir="../results"))
 
 # %%
 stored = read_result("lenses", "paper", results_dir="../results")

@@ -61,7 +61,11 @@ from .params import validate
 from .provenance import provenance, read_result, write_result
 from .train import measure_steps
 
-__all__ = ["smoke", "smoke_params", "smoke_report", "smoke_notebook", "full_params", "WHERE"]
+__all__ = ["smoke", "smoke_params", "smoke_report", "smoke_notebook", "full_params", "WHERE", "COLAB",
+           "projection_table"]
+
+#: a Colab GPU runtime, the reader's likely machine: host memory and GPU memory, in bytes
+COLAB = {"host": 12 * 10**9, "device": 15 * 10**9}
 
 #: where each measured structure lives when a profile runs on a GPU (on a CPU all of it is host memory)
 WHERE = {HELD: "device", SNAPSHOTS: "device", CODES: "host", BOUNDS_WEIGHTS: "device"}
@@ -330,3 +334,61 @@ def smoke_report(report: dict) -> str:
 
 def _size(b: int) -> str:
     return f"{b / 2**30:.2f} GiB" if b >= 2**30 else f"{b / 2**20:.1f} MiB"
+
+
+def _fits_colab(structures: dict) -> bool:
+    """Do the structures fit a Colab GPU runtime (the device's on its GPU, the host's in its memory)?"""
+    need = {"host": 0, "device": 0}
+    for k, v in structures.items():
+        need[WHERE.get(k, "host")] += v
+    return all(need[k] <= COLAB[k] for k in need)
+
+
+def _machine(prov: dict) -> str:
+    dev = prov.get("device", {}) if isinstance(prov.get("device"), dict) else {}
+    when = str(prov.get("finished_utc", ""))[:10]
+    what = dev.get("gpu") or f"{dev.get('cpu_count', '?')}-core CPU"
+    return f"{what}{', ' + when if when else ''}"
+
+
+def projection_table(chapter: str, results_dir="results") -> str:
+    """The projections stored under ``results_dir/projection/`` (``benchmarks/projection.py``'s files, one per
+    machine) for every profile of ``chapter``, as lines to print: the profile's optimizer steps (or units of
+    work), the projected time on each machine, and its largest structure with whether everything fits a Colab
+    GPU runtime. Says so when none is stored."""
+    import json
+    exp = get_experiment(chapter)
+    name = exp.__name__.rsplit(".", 1)[-1]
+    files = sorted(Path(results_dir, "projection").glob("*.json"))
+    runs = []
+    for f in files:
+        d = json.loads(f.read_text())
+        by = {r["profile"]: r for r in d["reports"] if r["chapter"] == name}
+        if by:
+            runs.append((_machine(d["provenance"]), by))
+    if not runs:
+        return f"no projection stored for {name}: python benchmarks/projection.py {name} --out FILE"
+    head = f"{'profile':18s} {'steps or units':>22s} " + " ".join(f"{m[:24]:>24s}" for m, _ in runs)
+    lines = ["projected length (counted steps x measured time per step; evaluations and analyses not included)",
+             head]
+    largest = {}
+    for prof in exp.PROFILES:
+        cells, steps = [], None
+        for _, by in runs:
+            r = by.get(prof)
+            pr = r.get("projection") if r else None
+            if pr is None:
+                cells.append(f"{'not measured':>24s}")
+                continue
+            steps = sum(g["steps"] for g in pr["groups"].values())
+            h = pr["hours"]
+            cells.append(f"{'n/a' if h is None else (f'{60 * h:.1f} min' if h < 1 else f'{h:,.1f} h'):>24s}")
+            if pr.get("structures"):
+                largest[prof] = pr["structures"]
+        lines.append(f"{prof:18s} {'' if steps is None else f'{steps:,}':>22s} " + " ".join(cells))
+    lines.append("largest structure at the profile's sizes (Colab GPU runtime: 12 GB host memory, 15 GB GPU):")
+    for prof, st in largest.items():
+        k, v = max(st.items(), key=lambda kv: kv[1])
+        lines.append(f"  {prof:16s} {k}: {v / 2**20:,.0f} MiB on the {WHERE.get(k, 'host')}; "
+                     f"{'fits' if _fits_colab(st) else 'does NOT fit'}")
+    return "\n".join(lines)

@@ -372,6 +372,8 @@ TREND = 0.05
 
 
 def _decreasing_with_width(r):
+    if len(r["widths"]) < 2:
+        return not_measured("a trend with width needs at least two 'widths'")
     stats = []
     for m in r["methods"]:
         f = _fold_means(r["sweeps"]["width"][m])
@@ -381,6 +383,8 @@ def _decreasing_with_width(r):
 
 
 def _increasing_with_rate(r):
+    if len(r["rates"]) < 2:
+        return not_measured("a trend with the rate needs at least two 'rates'")
     stats = []
     for m in r["methods"]:
         f = _fold_means(r["sweeps"]["rate"][m])
@@ -410,6 +414,8 @@ def _rescaling_costs(r):
 
 
 def _bound_tracks_rate(r):
+    if len(r["rates"]) < 2:
+        return not_measured("a trend with the rate needs at least two 'rates'")
     stats = []
     for m in r["methods"]:
         b = np.array([row["bounds"][str(r["deltas"][0])] for row in r["sweeps"]["rate"][m]])

@@ -179,7 +179,9 @@ def finetune_config(cfg: TrainConfig, p: dict) -> TrainConfig:
                        milestones=(), eval_every=0)
 
 
-def _builder(p, info, device="cpu"):
+def model_builder(p: dict, info: dict, device="cpu"):
+    """``build(seed=None)``: the chapter's network for validated parameters ``p`` and dataset ``info`` (the
+    BatchNorm MLP of ``width`` x ``depth``, or the named model), on ``device``."""
     if p["model"] == "mlpbn":
         def build(seed=None):
             return build_model("mlp", info["shape"], info["classes"], seed=seed,
@@ -207,7 +209,7 @@ def memory_structures(p: dict, sizes) -> dict:
     codes (packed bits of every BatchNorm unit of ``canvas_size^2`` images) for the window's epochs and the
     current one, on the host."""
     info = dataset_info(p["dataset"])
-    per_input = code_bytes_per_input(_builder(p, info)(), info["shape"])
+    per_input = code_bytes_per_input(model_builder(p, info)(), info["shape"])
     return {HELD: dataset_bytes(p["dataset"], sizes),
             CODES: (p["spline_window"] + 1) * p["canvas_size"] ** 2 * per_input}
 
@@ -218,7 +220,7 @@ def run(**params) -> dict:
         check_model(p, p["model"])
     t0 = time.perf_counter()
     device, info, train_data, test_data = load_data(p)
-    build = _builder(p, info, device)
+    build = model_builder(p, info, device)
     n_train = train_data[0].shape[0]
     cfg = train_config(p)
     ft = finetune_config(cfg, p)
