@@ -60,12 +60,30 @@ def row(r: dict) -> str:
     return f"| {r['chapter']} `{r['profile']}` | {steps} | {per} | {_hours(pr['hours'])} | {largest} |"
 
 
+def real_training(chapter: str, profile: str, device: str) -> dict:
+    """Run ``profile`` for real (nothing stored) and measure its training: steps, their seconds (the steps
+    alone, as the projection counts them), the whole run's seconds."""
+    from pruning_utils.meter import measure_steps
+    from pruning_utils.smoke import full_params
+
+    exp = get_experiment(chapter)
+    p = full_params(chapter, profile, device=device)
+    t0 = time.perf_counter()
+    with measure_steps() as m:
+        exp.run(**p)
+    return {"steps": m.steps, "training_s": sum(g["step_seconds"] for g in m.groups.values()),
+            "wall_s": time.perf_counter() - t0}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("which", nargs="*", help="chapter or chapter:profile (default: every profile)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--batches", type=int, default=4, help="batches per epoch of the stand-in data (default 4)")
     ap.add_argument("--out", default=None, help="JSON file for the reports (default: print only)")
+    ap.add_argument("--check-real", action="store_true",
+                    help="after each projection, run the profile for real and compare its measured training time "
+                         "(only for profiles that run in minutes: the defaults)")
     a = ap.parse_args(argv)
     todo = []
     for c in EXPERIMENTS:
@@ -90,6 +108,14 @@ def main(argv=None) -> int:
         line = row(r)
         lines.append(line)
         print(line, flush=True)
+        if a.check_real:
+            r["real"] = real_training(c, prof, a.device)
+            projected = r["projection"]["hours"] * 3600
+            counted = sum(g["steps"] for g in r["projection"]["groups"].values())
+            real = r["real"]
+            print(f"  real run: {real['steps']:,} steps (counted {counted:,}), training {real['training_s']:.0f} s "
+                  f"against {projected:.0f} s projected ({real['training_s'] / projected:.2f}x); whole run "
+                  f"{real['wall_s']:.0f} s", flush=True)
         save()
     total = time.perf_counter() - t0
     print(f"\n{len(todo)} smoke runs in {total:.0f} s on {platform.processor() or platform.machine()}, "

@@ -17,7 +17,7 @@ _LIVE: dict = {}
 
 
 class StepMeter:
-    """Optimizer steps and seconds of every :func:`train` call made while it is active (see
+    """Optimizer steps and seconds of every :func:`pruning_utils.train.train` call made while it is active (see
     :func:`measure_steps`): ``steps``, ``seconds`` (each call's wall time, its evaluations included), ``calls``,
     and per call ``(steps, seconds, batch_size)`` in ``log``.
 
@@ -76,7 +76,7 @@ _GROUPS: list = []
 
 
 class measure_steps:
-    """``with measure_steps() as meter:`` counts and times every :func:`train` call in the block
+    """``with measure_steps() as meter:`` counts and times every :func:`pruning_utils.train.train` call in the block
     (a :class:`StepMeter`); meters nest, each sees every call."""
 
     def __enter__(self) -> StepMeter:
@@ -90,10 +90,10 @@ class measure_steps:
 
 
 class step_group:
-    """``with step_group("resnet"):`` files the :func:`train` calls in the block under ``"resnet"`` in every
-    active :class:`StepMeter` (``meter.groups``). Experiments that train networks of different costs name each
-    kind, so that a projection multiplies each kind's step count by that kind's measured step time. Groups nest;
-    the innermost names the steps."""
+    """``with step_group("resnet"):`` files the :func:`pruning_utils.train.train` calls in the block under
+    ``"resnet"`` in every active :class:`StepMeter` (``meter.groups``). Experiments that train networks of
+    different costs name each kind, so that a projection multiplies each kind's step count by that kind's
+    measured step time. Groups nest; the innermost names the steps."""
 
     def __init__(self, name: str):
         if not isinstance(name, str) or not name:
@@ -134,16 +134,16 @@ def note_structure(name: str, nbytes: int, owner=None) -> None:
         m.note(name, total)
 
 
-#: seconds spent in blocks of :class:`work` without units (analyses) so far: :func:`train` subtracts what ran
-#: inside its steps from their time
+#: seconds spent in blocks of :class:`work` without units (analyses) so far: :func:`pruning_utils.train.train`
+#: subtracts what ran inside its steps from their time
 ANALYSIS_CLOCK = [0.0]
 
 
 class work:
     """``with work("gap search", units):`` times the block and files ``units`` (any count of the work: inputs
-    evaluated, multiply-adds) under ``name`` in every active :class:`StepMeter`, as :func:`train` files its
-    steps, so that a projection multiplies a profile's units by the measured time per unit. The first block of
-    each name is left out of ``warm_*`` (it pays one-time costs).
+    evaluated, multiply-adds) under ``name`` in every active :class:`StepMeter`, as
+    :func:`pruning_utils.train.train` files its steps, so that a projection multiplies a profile's units by the
+    measured time per unit. The first block of each name is left out of ``warm_*`` (it pays one-time costs).
 
     ``units=None``: an analysis run from inside training (a callback's): its time goes to ``meter.analyses``
     and is taken out of the enclosing training steps' time, so that it does not inflate the time per step.

@@ -22,7 +22,7 @@ memory (host RSS sampled during the run; the CUDA peak when on a GPU).
 
 It also projects the profile's length and memory on this machine. Each
 experiment counts what its ``run`` does: ``training_steps(params, sizes)``
-(optimizer steps per kind of network, :func:`pruning_utils.train.step_group`),
+(optimizer steps per kind of network, :class:`pruning_utils.meter.step_group`),
 ``work_units(params, sizes)`` for work that is not training (chapter 03's gap
 searches, in multiply-adds) and ``memory_structures(params, sizes)`` (bytes
 of its largest structures: the datasets on the device, Koopman snapshot

@@ -55,7 +55,8 @@ from .train import Callback
 
 __all__ = ["Codes", "activation_codes", "partition_distance", "same_partition", "without_units", "canvas", "SplineEarlyBird", "MaskEarlyBird",
            "channel_groups", "channel_masks", "slimming_scores", "channel_l1_scores", "spline_scores",
-           "keep_from_scores", "folded_hyperplanes", "forward_flops", "training_flops", "L1GammaPenalty"]
+           "keep_from_scores", "folded_hyperplanes", "forward_flops", "training_flops", "L1GammaPenalty",
+           "code_bytes_per_input", "CODES"]
 
 _BN = (nn.BatchNorm1d, nn.BatchNorm2d)
 #: number of set bits of every byte value

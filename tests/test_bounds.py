@@ -234,3 +234,26 @@ def test_exceedance_allowance_is_the_binomial_critical_count():
     assert stats.binom.sf(k, 500, 0.05) <= 0.001 < stats.binom.sf(k - 1, 500, 0.05)
     with pytest.raises(ValueError, match="level"):
         B.exceedance_allowance(500, 0.05, 0.0)
+
+
+def test_the_gap_search_runs_its_targets_in_chunks_that_fit():
+    """Chapter 03's paper profile drew 2,000 targets of 4,096-wide networks at once (134 GB): targets now run in
+    chunks of at most ``chunk_mb``; a setting that fits in one chunk keeps its seeds and results."""
+    from pruning_utils.experiments import bounds as bx
+    from pruning_utils.meter import measure_steps
+    from pruning_utils.params import validate
+
+    p = validate({"targets": 50, "samples": 4, "starts": 1, "steps": 1}, bx.SCHEMA)
+    per = bx._fcn_target_bytes(p, [16, 64, 4])
+    assert bx._chunks(p, per, 7) == [(50, 7)]                           # fits: one chunk, the setting's seed
+    small = {**p, "chunk_mb": 1}
+    chunks = bx._chunks(small, 300_000, 7)
+    assert sum(n for n, _ in chunks) == 50 and len(chunks) == 17 and chunks[0] == (3, 7)
+    assert len({s for _, s in chunks}) == len(chunks)                   # a seed of its own per chunk
+    one = bx._setting(p, [16, 64, 4], "random", 0.5, 11, "cpu")
+    again = bx._setting({**p, "chunk_mb": 10**6}, [16, 64, 4], "random", 0.5, 11, "cpu")
+    assert one == again
+    with measure_steps() as m:
+        split = bx._setting({**p, "chunk_mb": 1, "samples": 2000}, [16, 64, 4], "random", 0.5, 11, "cpu")
+    assert split["n"] == 50 and m.groups[bx.GAP_SEARCH]["calls"] > 1
+    assert m.structures[bx.STRUCTURE] < 2 * 1024 ** 2

@@ -11,7 +11,7 @@ import torch
 from pruning_utils import data
 from pruning_utils.cli import main
 from pruning_utils.experiments import EXPERIMENTS, get_experiment
-from pruning_utils.smoke import smoke, smoke_params, smoke_report
+from pruning_utils.smoke import full_params, projection_table, smoke, smoke_notebook, smoke_params, smoke_report
 from pruning_utils.train import measure_steps, train
 
 PROFILES = [(c, p) for c in EXPERIMENTS for p in get_experiment(c).PROFILES]
@@ -86,8 +86,65 @@ def test_cli_smoke_writes_nothing_and_a_failure_exits_non_zero(tmp_path, capsys,
     assert "failed: RuntimeError: the analysis after training broke" in capsys.readouterr().err
 
 
-def test_report_prints_no_projection_without_a_step_count():
+def test_capped_batches_make_no_projection_but_the_formulas_are_checked(monkeypatch):
     r = smoke("foundations", "default", device="cpu", max_batch=16)
     text = smoke_report(r)
     assert text.startswith("smoke run of foundations --profile default on cpu: passed")
     assert "projection" not in r and "hours" not in text
+    exp = get_experiment("foundations")
+    real = exp.training_steps
+    monkeypatch.setattr(exp, "training_steps", lambda p, sizes: {"training": real(p, sizes)["training"] + 1})
+    with pytest.raises(RuntimeError, match="formulas count"):
+        smoke("foundations", "default", device="cpu", max_batch=16)
+
+
+def test_projection_multiplies_the_profiles_counts_by_the_measured_step_time():
+    r = smoke("topology", "default", device="cpu")
+    pr = r["projection"]
+    exp = get_experiment("topology")
+    info = data.dataset_info("mnist5k")
+    sizes = (info["train_size"], info["test_size"])
+    full = exp.training_steps(full_params("topology", "default"), lambda name: sizes)
+    assert pr["groups"]["training"]["steps"] == full["training"] > r["steps"]
+    per = pr["groups"]["training"]["seconds_per_step"]
+    assert per > 0 and abs(pr["hours"] - full["training"] * per / 3600) < 1e-12
+    assert pr["structures"] == {data.HELD: sum(sizes) * (4 * 784 + 8)}   # float32 images, int64 labels
+    assert "would take about" in smoke_report(r)
+
+
+def test_a_memory_formula_that_disagrees_with_the_run_fails(monkeypatch):
+    exp = get_experiment("koopman")
+    real = exp.memory_structures
+    monkeypatch.setattr(exp, "memory_structures",
+                        lambda p, sizes: {k: v + (k != data.HELD) for k, v in real(p, sizes).items()})
+    with pytest.raises(RuntimeError, match="memory_structures does not match"):
+        smoke("koopman", "default", device="cpu", max_batch=16)
+
+
+def test_smoke_notebook_caps_batches_with_an_integer_and_refuses_other_values():
+    p = smoke_notebook("spline", {"model": "vgg11", "dataset": "cifar10"}, 16)
+    try:
+        assert p["batch_size"] == 16 and p["epochs"] == 4 and p["model"] == "vgg11"
+        x, _ = data.load_dataset("cifar10", True)              # stand-in data from now on in this process
+        assert tuple(x.shape[1:]) == (3, 32, 32)
+    finally:
+        data._STAND_IN = None
+    for bad in (0, 2.5, "yes"):
+        with pytest.raises(ValueError, match="'smoke'"):
+            smoke_notebook("spline", {}, bad)
+
+
+def test_projection_table_reads_the_stored_projections(tmp_path):
+    import json
+    folder = tmp_path / "projection"
+    folder.mkdir()
+    report = {"chapter": "topology", "profile": "paper",
+              "projection": {"groups": {"training": {"steps": 7_800_000, "seconds_per_step": 0.002}},
+                             "hours": 4.3, "unmeasured": [], "structures": {data.HELD: 2 * 10**8}}}
+    prov = {"device": {"cpu_count": 2}, "finished_utc": "2026-12-04T16:00:00+00:00"}
+    (folder / "cpu.json").write_text(json.dumps({"provenance": prov, "table": [], "reports": [report]}))
+    text = projection_table("topology", results_dir=tmp_path)
+    assert "2-core CPU, 2026-12-04" in text and "7,800,000" in text and "4.3 h" in text
+    assert "not measured" in text                                       # the default profile has no report
+    assert "fits" in text
+    assert projection_table("koopman", results_dir=tmp_path).startswith("no projection stored for koopman")

@@ -77,7 +77,7 @@ def train_config(p: dict, seed: int = 0) -> TrainConfig:
 
 def training_steps(p: dict, sizes) -> dict:
     """Optimizer steps of ``run(**p)`` (``p`` validated; ``sizes(dataset)``: its training and test images), per
-    :func:`pruning_utils.train.step_group`: IMP's, then one-shot and random pruning's retraining each round.
+    :class:`pruning_utils.meter.step_group`: IMP's, then one-shot and random pruning's retraining each round.
     A smoke run checks the count against the steps it made; the projection multiplies it by their time."""
     total = p["epochs"] * (sizes(p["dataset"])[0] // p["batch_size"])
     retrain = p["rounds"] * (total - p["rewind_step"])

@@ -348,7 +348,7 @@ def _reachable(rep):
     return None if any(v is None for v in vals) else int(sum(vals))
 
 
-#: each network's name for its training steps (:func:`pruning_utils.train.step_group`)
+#: each network's name for its training steps (:class:`pruning_utils.meter.step_group`)
 NETWORK_NAMES = {"mlp": "LeNet-300-100", "conv": "BatchNorm conv net (smallconv)"}
 
 

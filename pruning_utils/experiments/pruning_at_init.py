@@ -279,7 +279,7 @@ def train_config(p: dict, seed: int = 0) -> TrainConfig:
                        progress=p["progress"], seed=seed)
 
 
-#: the kinds of network ``run`` trains (:func:`pruning_utils.train.step_group`): their steps cost differently
+#: the kinds of network ``run`` trains (:class:`pruning_utils.meter.step_group`): their steps cost differently
 RESCALE_MLP, CONV_NET = "ReLU MLP (rescaling, rescale_depth)", "BatchNorm conv net (smallconv)"
 METHOD_MLP, RESNET = "tanh MLP (methods, method_depth)", "ResNet (CIFAR)"
 
