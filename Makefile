@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: book book-committed browser test install clean sync-notebooks set-repo
+.PHONY: book book-committed browser fashion-mnist test install clean sync-notebooks set-repo
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) fashion-mnist
 
 book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
@@ -37,7 +37,16 @@ browser:
 	      DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 ) || \
 	    echo "make browser: could not install chromium and chromium-driver; the browser test will be skipped" )
 
-test: $(STAMP) browser
+# Debian's dataset-fashion-mnist: all 70,000 Fashion-MNIST images, offline, for the `full` profiles and their tests
+# (root or passwordless sudo). Where it cannot be installed, the tests that need it are skipped and say why.
+fashion-mnist:
+	@[ -d /usr/share/datasets/fashion-mnist ] || \
+	  ( DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 || \
+	    ( $(SUDO) apt-get update -q >/dev/null 2>&1 && \
+	      DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 ) || \
+	    echo "make fashion-mnist: could not install dataset-fashion-mnist; the tests that need it will be skipped" )
+
+test: $(STAMP) browser fashion-mnist
 	$(PY) -m pytest --durations=15
 
 # Re-pair every chapter notebook with its py:percent twin (newest wins).

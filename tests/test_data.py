@@ -1,6 +1,8 @@
 """Tests for pruning_utils.data. No test touches the network: the torchvision
 datasets are read from tiny files written in their on-disk formats."""
 
+import gzip
+import hashlib
 import pickle
 import struct
 from collections import Counter
@@ -9,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from pruning_utils import data
 from pruning_utils.data import DATASETS, dataset_info, load_dataset
 
 
@@ -170,7 +173,8 @@ def test_other_bad_arguments():
 
 @pytest.mark.parametrize("name", ["mnist", "fashion-mnist", "cifar10", "cifar100"])
 @pytest.mark.parametrize("train", [True, False])
-def test_missing_dataset_says_how_to_download(tmp_path, name, train):
+def test_missing_dataset_says_how_to_download(tmp_path, name, train, monkeypatch):
+    monkeypatch.setattr(data, "DEBIAN_FASHION", tmp_path / "no-debian-package")
     with pytest.raises(FileNotFoundError) as e:
         load_dataset(name, train=train, root=tmp_path)
     msg = str(e.value)
@@ -198,7 +202,9 @@ def _write_idx_labels(path, labels: np.ndarray):
 
 
 @pytest.mark.parametrize("name,folder", [("mnist", "MNIST"), ("fashion-mnist", "FashionMNIST")])
-def test_mnist_like_from_idx_files(tmp_path, name, folder):
+def test_mnist_like_from_idx_files(tmp_path, name, folder, monkeypatch):
+    monkeypatch.setattr(data, "DEBIAN_FASHION", tmp_path / "no-debian-package")
+    _accept_written_files(monkeypatch)
     rng = np.random.default_rng(0)
     raw = tmp_path / folder / "raw"
     raw.mkdir(parents=True)
@@ -221,6 +227,79 @@ def test_mnist_like_from_idx_files(tmp_path, name, folder):
         mean, std = MEAN_STD[name]
         assert float(x[1, 0, 7, 9]) == pytest.approx((px[1, 7, 9] / 255.0 - mean[0]) / std[0], rel=1e-5)
     assert load_dataset(name.replace("-", "_"), root=tmp_path)[1].tolist() == tr_y.tolist()
+
+
+def _accept_written_files(monkeypatch):
+    """Fashion-MNIST is verified against the original files' MD5 sums: accept, instead, the small files a test
+    wrote, taking their sums (when the loader runs) from the first folder it will read."""
+    real = data._load_fashion
+
+    def patched(train, root, download):
+        for folder in data.fashion_folders(root):
+            sums = {}
+            for stem in data.FASHION_MD5:
+                for path in (folder / stem, folder / f"{stem}.gz"):
+                    if path.is_file():
+                        raw = gzip.open(path).read() if path.suffix == ".gz" else path.read_bytes()
+                        sums[stem] = hashlib.md5(raw).hexdigest()
+            if len(sums) == len(data.FASHION_MD5):
+                monkeypatch.setattr(data, "FASHION_MD5", sums)
+                break
+        return real(train, root, download)
+    monkeypatch.setattr(data, "_load_fashion", patched)
+
+
+def _fashion_files(folder, gz=False, seed=0):
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    tr_x, tr_y = rng.integers(0, 256, (4, 28, 28), dtype=np.uint8), np.array([9, 0, 0, 3], dtype=np.uint8)
+    te_x, te_y = rng.integers(0, 256, (2, 28, 28), dtype=np.uint8), np.array([2, 7], dtype=np.uint8)
+    for stem, arr, writer in (("train-images-idx3-ubyte", tr_x, _write_idx_images),
+                              ("train-labels-idx1-ubyte", tr_y, _write_idx_labels),
+                              ("t10k-images-idx3-ubyte", te_x, _write_idx_images),
+                              ("t10k-labels-idx1-ubyte", te_y, _write_idx_labels)):
+        writer(folder / stem, arr)
+        if gz:   # Debian ships .gz files only
+            (folder / f"{stem}.gz").write_bytes(gzip.compress((folder / stem).read_bytes()))
+            (folder / stem).unlink()
+    return tr_x, tr_y, te_x, te_y
+
+
+def test_fashion_mnist_from_debians_folder_when_torchvisions_has_none(tmp_path, monkeypatch):
+    debian = tmp_path / "usr-share-datasets-fashion-mnist"
+    monkeypatch.setattr(data, "DEBIAN_FASHION", debian)
+    tr_x, tr_y, te_x, te_y = _fashion_files(debian, gz=True)
+    _accept_written_files(monkeypatch)
+    root = tmp_path / "torchvision-root"
+    x, y = load_dataset("fashion-mnist", True, root=root)
+    assert y.tolist() == tr_y.tolist() and x.shape == (4, 1, 28, 28)
+    assert y.tolist() == [9, 0, 0, 3]
+    torch.testing.assert_close(x, standardise(torch.from_numpy(tr_x).unsqueeze(1).float() / 255.0,
+                                              "fashion-mnist"), rtol=0, atol=1e-6)
+    assert load_dataset("fashion-mnist", False, root=root)[1].tolist() == te_y.tolist()
+    # torchvision's folder, when it has the files, comes first
+    _fashion_files(root / "FashionMNIST" / "raw", seed=5)
+    assert not torch.equal(load_dataset("fashion-mnist", True, root=root)[0], x)
+
+
+def test_fashion_mnist_that_is_not_the_original_is_refused(tmp_path, monkeypatch):
+    debian = tmp_path / "debian"
+    monkeypatch.setattr(data, "DEBIAN_FASHION", debian)
+    _fashion_files(debian, gz=True)                      # small files, not the originals: their sums differ
+    with pytest.raises(ValueError, match="is not the original Fashion-MNIST file.*f4a8712d7a061bf5bd6d2ca38dc4d50a"):
+        load_dataset("fashion-mnist", root=tmp_path / "root")
+
+
+@pytest.mark.skipif(not data.DEBIAN_FASHION.is_dir(),
+                    reason="Debian's dataset-fashion-mnist is not installed here (make install installs it where "
+                           "root or sudo -n allows)")
+def test_the_whole_of_fashion_mnist_offline_verified(tmp_path):
+    x, y = load_dataset("fashion-mnist", root=tmp_path)              # nothing under root: Debian's files
+    xt, yt = load_dataset("fashion-mnist", False, root=tmp_path)
+    assert x.shape == (60_000, 1, 28, 28) and xt.shape == (10_000, 1, 28, 28)
+    assert y[:10].tolist() == [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]
+    assert torch.bincount(y).tolist() == [6000] * 10 and torch.bincount(yt).tolist() == [1000] * 10
+    assert dataset_info("fashion-mnist")["train_size"] == len(y)
 
 
 def _write_pickle(path, obj):
