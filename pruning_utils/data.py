@@ -18,7 +18,7 @@ will.
 Fashion-MNIST is looked for in torchvision's folder under ``root``
 (``FashionMNIST/raw``), then in Debian's package folder, then downloaded when
 ``download=True``; whichever files are found, their decompressed contents must
-have the original files' MD5 sums (:data:`FASHION_MD5`: Debian recompressed the
+have the original files' MD5 sums (``FASHION_MD5``: Debian recompressed the
 ``.gz`` files, so torchvision's sums of the compressed files do not fit them).
 """
 
