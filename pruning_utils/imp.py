@@ -114,6 +114,12 @@ def train_pruned(model: nn.Module, start_state: dict, masks: dict, train_data, t
                           "test_loss": history["test_loss"][-1]}
 
 
+def _curve(history: dict) -> dict:
+    """The learning curve a round keeps: epochs and test accuracies of its evaluations."""
+    return {"epoch": [float(e) for e in history["epoch"]],
+            "test_accuracy": [float(a) for a in history["test_accuracy"]]}
+
+
 def load_round(run_dir, r: int) -> dict:
     """One saved round of a run: ``round``, ``masks``, ``state`` (trained, dense layout), ``metrics``."""
     return torch.load(Path(run_dir) / f"round_{r:03d}.pt", weights_only=True)
@@ -129,7 +135,8 @@ def run_imp(model: nn.Module, train_data, test_data, train_config: TrainConfig,
     "states": [trained state per round, unpruned layout, CPU], "rewind_state": ...,
     "dense_state": ..., "init_state": ...}``. Each round's metrics:
     ``round``, ``target_sparsity``, ``sparsity`` (achieved), ``kept``,
-    ``test_accuracy``, ``test_loss``. ``on_round`` is called with each round's
+    ``test_accuracy``, ``test_loss``, and ``curve``: the test accuracy at each evaluated epoch
+    (``{"epoch": [...], "test_accuracy": [...]}``; with ``eval_every = 0`` only the last). ``on_round`` is called with each round's
     metrics as it finishes (also for rounds loaded on resume).
     """
     if not isinstance(train_config, TrainConfig):
@@ -181,17 +188,18 @@ def run_imp(model: nn.Module, train_data, test_data, train_config: TrainConfig,
         if r < len(done):
             saved = done[r]
             metrics, masks, state = saved["metrics"], saved["masks"], saved["state"]
+            metrics.setdefault("curve", {"epoch": [], "test_accuracy": []})   # saved before curves were kept
         elif r == 0:
             net = copy.deepcopy(model)
             snap = StateRecorder([k])
-            train(net, train_data, train_config, test_data=test_data, callbacks=[snap, *callbacks])
+            history = train(net, train_data, train_config, test_data=test_data, callbacks=[snap, *callbacks])
             rewind_state = snap.states[k]
             ev = evaluate(net, test_data, bf16=train_config.bf16)
             masks = {n: torch.ones_like(w, dtype=torch.bool) for n, w in magnitude_scores(net).items()}
             state = dense_state_dict(net)
             metrics = {"round": 0, "target_sparsity": 0.0, "sparsity": 0.0,
                        "kept": sum(int(m.sum()) for m in masks.values()),
-                       "test_accuracy": ev["accuracy"], "test_loss": ev["loss"]}
+                       "test_accuracy": ev["accuracy"], "test_loss": ev["loss"], "curve": _curve(history)}
             if run_dir is not None:
                 _atomic_save({"state": rewind_state, "step": k}, run_dir / "rewind.pt")
                 _atomic_save({"round": 0, "masks": masks, "state": state, "metrics": metrics},
@@ -210,7 +218,7 @@ def run_imp(model: nn.Module, train_data, test_data, train_config: TrainConfig,
             rep = sparsity_report(masks, warn=False)
             metrics = {"round": r, "target_sparsity": targets[r], "sparsity": rep["sparsity"],
                        "kept": rep["kept"], "test_accuracy": ev["test_accuracy"],
-                       "test_loss": ev["test_loss"]}
+                       "test_loss": ev["test_loss"], "curve": _curve(history)}
             if run_dir is not None:
                 _atomic_save({"round": r, "masks": masks, "state": state, "metrics": metrics},
                              run_dir / f"round_{r:03d}.pt")

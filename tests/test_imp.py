@@ -338,3 +338,15 @@ def test_scores_that_ignore_masks_still_nested(data):
     res = run_imp(model(), tr, te, TCFG, ICFG.replace(rounds=3),
                   scores_fn=lambda net: random_scores(net, next(seeds)))
     _check_masks(res, 3)
+
+
+def test_every_round_keeps_its_learning_curve(data, baseline):
+    """TCFG evaluates every epoch: each round's curve has one point per epoch, ends at the round's accuracy,
+    and is kept through a resume (the baseline's rounds reloaded from its folder)."""
+    tr, te = data
+    for res in (baseline[0], run_imp(model(), tr, te, TCFG, ICFG, run_dir=baseline[1])):
+        for row in res["rounds"]:
+            assert row["curve"]["epoch"] == [1.0, 2.0]
+            assert row["curve"]["test_accuracy"][-1] == pytest.approx(row["test_accuracy"])
+    once = run_imp(model(), tr, te, TCFG.replace(eval_every=0), ICFG.replace(rounds=1))
+    assert [len(r["curve"]["epoch"]) for r in once["rounds"]] == [1, 1]   # only after the last epoch
