@@ -21,7 +21,8 @@ def _cell(text: str) -> str:
 
 
 class ClaimsScorecard(SphinxDirective):
-    """``.. claims-scorecard::``: one table per paper, one row per claim."""
+    """``.. claims-scorecard::``: one table per paper, one row per claim; a column for the default profile, one
+    for ``full`` (the whole of Fashion-MNIST), one for every other stored profile."""
 
     has_content = False
 
@@ -50,17 +51,20 @@ class ClaimsScorecard(SphinxDirective):
                  f"{', '.join(f'{n} {w}' for w, n in sorted(checks.items())) or 'none'}.", ""]
         for paper, items in by_paper.items():
             lines += [f".. rubric:: :cite:t:`{paper}`", "", ".. list-table::", "   :header-rows: 1",
-                      "   :widths: 16 42 14 10 9 9", "", "   * - claim", "     - statement", "     - kind and control",
+                      "   :widths: 15 38 13 10 8 8 8", "", "   * - claim", "     - statement", "     - kind and control",
                       "     - chapter",
-                      "     - default (CPU scale)", "     - paper scale"]
+                      "     - default (CPU scale)", "     - full (all of Fashion-MNIST)",
+                      "     - other stored profiles"]
             for r in items:
                 c, v = r["claim"], r["verdicts"]
                 default = v["default"]["word"] if "default" in v else "no stored result"
-                paper_scale = "; ".join(f"{p}: {x['word']} ({x['device']})" for p, x in v.items() if p != "default")
+                full = f"{v['full']['word']} ({v['full']['device']})" if "full" in v else "not run yet"
+                others = "; ".join(f"{p}: {x['word']} ({x['device']})" for p, x in v.items()
+                                   if p not in ("default", "full"))
                 lines += [f"   * - ``{c.id}``", f"     - {_cell(c.statement)}", f"     - {_cell(c.kind_text)}",
                           f"     - :doc:`{_short(NOTEBOOKS[r['chapter']])} </chapters/{NOTEBOOKS[r['chapter']]}>`",
-                          f"     - {default}",
-                          f"     - {paper_scale or 'not run yet'}"]
+                          f"     - {default}", f"     - {full}",
+                          f"     - {others or 'none stored'}"]
             lines.append("")
         container = nodes.container(classes=["claims-scorecard"])
         self.state.nested_parse(StringList(lines, source="claims-scorecard"), self.content_offset, container)
