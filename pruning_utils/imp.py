@@ -136,8 +136,8 @@ def run_imp(model: nn.Module, train_data, test_data, train_config: TrainConfig,
     "dense_state": ..., "init_state": ...}``. Each round's metrics:
     ``round``, ``target_sparsity``, ``sparsity`` (achieved), ``kept``,
     ``test_accuracy``, ``test_loss``, and ``curve``: the test accuracy at each evaluated epoch
-    (``{"epoch": [...], "test_accuracy": [...]}``; with ``eval_every = 0`` only the last). ``on_round`` is called with each round's
-    metrics as it finishes (also for rounds loaded on resume).
+    (``{"epoch": [...], "test_accuracy": [...]}``; with ``eval_every = 0`` only the last).
+    ``on_round`` is called with each round's metrics as it finishes (also for rounds loaded on resume).
     """
     if not isinstance(train_config, TrainConfig):
         raise ValueError("parameter 'train_config' must be a TrainConfig")

@@ -62,9 +62,9 @@ PROFILES = {
     "paper": {"dataset": "mnist", "download": True, "optimizer": "adam", "lr": 1.2e-3,
               "batch_size": 60, "epochs": 50, "rounds": 20, "prune_fraction": 0.2,
               "scope": "layerwise", "seeds": 3, "progress": True},
-    # the whole of Fashion-MNIST (60,000 + 10,000 images, offline from Debian's package), LeNet-300-100: test
-    # accuracy measured here settles by about epoch 15 of 25 at lr 0.05 (within its epoch-to-epoch noise of
-    # about half a point); 20 epochs, 10 rounds of 40% (99.4% sparse), three seeds, the curve every epoch
+    # the whole of Fashion-MNIST (60,000 + 10,000 images, offline from Debian's package), LeNet-300-100: one
+    # 25-epoch run here at lr 0.05 stayed within 88.4-89.2% test accuracy from epoch 16 on (87.8% at epoch 15);
+    # 20 epochs, 10 rounds of 40% (99.4% sparse), three seeds, the curve every epoch to check it on each run
     "full": {"dataset": "fashion-mnist", "epochs": 20, "lr": 0.05, "rounds": 10, "seeds": 3, "eval_every": 1,
              "progress": True},
 }
