@@ -358,3 +358,38 @@ def test_claims_knows_nothing_of_the_experiments():
     assert "import experiments" not in src and "from .experiments" not in src and "from . import" not in src
     with pytest.raises(AttributeError, match="pruning_utils.experiments.all_claims"):
         claims_module.all_claims
+
+
+def test_scales_table_marks_differences_and_missing_profiles(tmp_path, monkeypatch):
+    """The chapters' "default vs full" table: a verdict word per stored profile, '-' and the command for one not
+    stored, '<- differs' exactly where two stored verdicts differ; the numbers beside it for an unchecked cell."""
+    import json
+
+    import pruning_utils.experiments as E
+    from pruning_utils.experiments import scales_numbers, scales_table
+    exp = get_experiment("topology")
+    claims = (_claim(id="same_claim", check=lambda r: [Statistic("x", r["x"], 1.0)]),
+              _claim(id="moving_claim", check=lambda r: [Statistic("y", r["y"], 1.0)]))
+    monkeypatch.setattr(exp, "CLAIMS", claims)
+    for prof, y in (("default", 3.0), ("full", -3.0)):
+        (tmp_path / "topology").mkdir(exist_ok=True)
+        (tmp_path / "topology" / f"{prof}.json").write_text(json.dumps(
+            {"result": {"x": [3.0, 3.1, 2.9], "y": [y, y + 0.1, y - 0.1]}, "provenance": {"device": "cpu"}}))
+    lines = scales_table("05", tmp_path).splitlines()
+    assert lines[0].split() == ["claim", "kind", "default", "full"]
+    row = {ln.split()[0]: ln for ln in lines[2:]}
+    assert "<- differs" not in row["same_claim"] and row["same_claim"].count("holds, no control") == 2
+    assert "<- differs" in row["moving_claim"] and "does not hold" in row["moving_claim"]
+    assert "not stored" not in "\n".join(lines)
+    assert not re.search(r"\d\.\d", "\n".join(lines))          # words only: safe for a checked cell
+    nums = scales_numbers("topology", tmp_path)
+    assert set(nums["moving_claim"]) == {"default", "full"} and nums["moving_claim"]["full"]["word"] == "does not hold"
+    # a profile not stored: '-' in its column and the command that makes it
+    text = scales_table("topology", tmp_path, profiles=("default", "paper"))
+    assert "python -m pruning_utils reproduce topology --profile paper" in text
+    assert "<- differs" not in text and set(scales_numbers("topology", tmp_path, ("paper",))["same_claim"]) == set()
+    with pytest.raises(ValueError, match="parameter 'profiles'"):
+        scales_table("topology", tmp_path, profiles=("nonsense",))
+    with pytest.raises(ValueError, match="chapter"):
+        scales_table("nonsense", tmp_path)
+    assert E.__all__.count("scales_table") == 1

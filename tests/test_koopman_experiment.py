@@ -59,6 +59,9 @@ def test_tiny_run_shapes_determinism_and_claims():
         assert s["windows"][-1]["prediction"]["gmp"] == [1.0] * len(a["grid"])
         assert set(s["accuracy"]) == {"early", "mid", "late"}
         assert len(s["accuracy"]["late"]["kmp"]["finetuned"]) == 2
+        # the dense run's learning curve, one test accuracy per epoch, its last the final accuracy
+        assert s["dense_curve"]["epoch"] == [1, 2, 3]
+        assert s["dense_curve"]["test_accuracy"][-1] == pytest.approx(s["dense_accuracy"])
     verdicts = evaluate(koopman.CLAIMS, a)
     assert len(verdicts) == len(koopman.CLAIMS)
 

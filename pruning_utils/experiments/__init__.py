@@ -29,7 +29,8 @@ NOTEBOOKS = {"foundations": "00_foundations", "koopman": "01_koopman", "spline":
              "bounds": "03_probabilistic_bounds", "pruning_at_init": "04_pruning_at_init",
              "topology": "05_topology", "lenses": "06_lenses"}
 
-__all__ = ["EXPERIMENTS", "NOTEBOOKS", "get_experiment", "all_claims", "stored_verdicts", "headline"]
+__all__ = ["EXPERIMENTS", "NOTEBOOKS", "get_experiment", "all_claims", "stored_verdicts", "headline",
+           "scales_table", "scales_numbers"]
 
 
 def get_experiment(name: str):
@@ -95,4 +96,65 @@ def headline(rows, profile="default") -> dict:
             out["checks"][v["word"]] = out["checks"].get(v["word"], 0) + 1
         else:
             out["evidence"][v["word"]] += 1
+    return out
+
+
+def _scale_profiles(chapter, profiles):
+    key = ALIASES.get(chapter, chapter)
+    exp = get_experiment(key)
+    profiles = tuple(profiles)
+    if not profiles:
+        raise ValueError("parameter 'profiles' must name at least one profile")
+    unknown = [p for p in profiles if p not in exp.PROFILES]
+    if unknown:
+        raise ValueError(f"parameter 'profiles' = {unknown!r} is not allowed for chapter {key!r}; expected profiles "
+                         f"among {', '.join(exp.PROFILES)}")
+    return key, exp, profiles
+
+
+def scales_table(chapter: str, results_dir="results", profiles=("default", "full")) -> str:
+    """The chapter's claims against its stored results at each of ``profiles`` ("default vs full"), as text.
+
+    One row per claim: its id and kind, then the verdict word at each profile
+    (``-`` where that profile's result is not stored), and ``<- differs``
+    where two stored verdicts differ. Words only, no number, so a checked
+    cell can print it; under the table, the command that produces each
+    profile not stored. Reads ``results/<chapter>/<profile>.json``; runs
+    nothing.
+    """
+    from ..claims import evaluate
+    from ..provenance import read_result
+    key, exp, profiles = _scale_profiles(chapter, profiles)
+    claims = list(getattr(exp, "CLAIMS", ()))
+    stored = {p: read_result(key, p, results_dir) for p in profiles}
+    words = {p: [v.word for v in evaluate(claims, d["result"])] for p, d in stored.items() if d is not None}
+    rows = [("claim", "kind", *profiles, "")]
+    for j, c in enumerate(claims):
+        ws = [words[p][j] if p in words else "-" for p in profiles]
+        seen = {w for w in ws if w != "-"}
+        rows.append((c.id, "check" if c.kind == "check" else "evidence", *ws, "<- differs" if len(seen) > 1 else ""))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(x.ljust(w) for x, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths).rstrip())
+    for p in profiles:
+        if p not in words:
+            lines.append(f"{p}: not stored; python -m pruning_utils reproduce {key} --profile {p}")
+    return "\n".join(lines)
+
+
+def scales_numbers(chapter: str, results_dir="results", profiles=("default", "full")) -> dict:
+    """``{claim id: {profile: numbers}}``: the numbers behind :func:`scales_table`'s verdicts (each
+    :attr:`pruning_utils.claims.Verdict.numbers`, the control's included), for an unchecked cell; a profile
+    whose result is not stored is left out."""
+    from ..claims import evaluate
+    from ..provenance import read_result
+    key, exp, profiles = _scale_profiles(chapter, profiles)
+    claims = list(getattr(exp, "CLAIMS", ()))
+    out = {c.id: {} for c in claims}
+    for p in profiles:
+        d = read_result(key, p, results_dir)
+        if d is None:
+            continue
+        for c, v in zip(claims, evaluate(claims, d["result"])):
+            out[c.id][p] = {"word": v.word, **v.numbers}
     return out

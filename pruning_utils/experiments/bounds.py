@@ -79,6 +79,9 @@ PROFILES = {
     "paper": {"widths": (64, 256, 1024, 4096), "width": 1024, "depths": (1, 2, 4, 8), "targets": 2000,
               "samples": 1024, "starts": 32, "steps": 100, "conv_channels": 32, "conv_size": 32,
               "layer_inputs": (64, 256, 1024, 4096), "layer_outputs": 64},
+    # the book's larger CPU scale (this chapter trains nothing, so it has no dataset to change): widths to 512,
+    # depths to 6, one-layer inputs to 1,024, the default's targets and search (about 5 minutes here)
+    "full": {"widths": (64, 128, 256, 512), "depths": (1, 2, 3, 4, 6), "layer_inputs": (16, 64, 256, 1024)},
 }
 
 #: what a smoke run cuts (:mod:`pruning_utils.smoke`): few targets and ascent steps, the profile's sizes kept

@@ -236,7 +236,9 @@ def _one_seed(p, seed, device, info, train_data, test_data, spe, ends, grid, spa
                                   "scores": {k: ests[k].detach().cpu().clone() for k in ("kmp", "gmp", "kgp", "gp")}}
 
     model = build_model(p["model"], info["shape"], info["classes"], seed=seed).to(device)
-    train(model, train_data, cfg, callbacks=[_WindowProbe(bounds, analyse)])
+    # test accuracy every epoch: the dense run's learning curve, to see where training has settled (no RNG drawn)
+    hist = train(model, train_data, cfg.replace(eval_every=1), test_data=test_data,
+                 callbacks=[_WindowProbe(bounds, analyse)])
     dense_final = evaluate(model, test_data)["accuracy"]
     final_ranks = keep_ranks(flatten_weights(model).abs())
     for row, ranks in zip(windows, flat_scores):
@@ -259,7 +261,8 @@ def _one_seed(p, seed, device, info, train_data, test_data, spe, ends, grid, spa
                 acc[name]["pruned"].append(before)
                 acc[name]["finetuned"].append(after)
         accuracy[w] = acc
-    return {"seed": seed, "dense_accuracy": dense_final, "windows": windows, "accuracy": accuracy}
+    return {"seed": seed, "dense_accuracy": dense_final, "windows": windows, "accuracy": accuracy,
+            "dense_curve": {"epoch": hist["epoch"], "test_accuracy": hist["test_accuracy"]}}
 
 
 def training_steps(p: dict, sizes) -> dict:

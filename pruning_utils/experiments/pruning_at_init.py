@@ -125,6 +125,9 @@ PROFILES = {
     # the paper's CIFAR-10 protocol on ResNet-32 (stage widths 32/64/128): 19 trainings of 160 epochs per seed
     "paper_resnet32": {"cifar_model": "resnet32", "cifar_width": 32, "cifar_dataset": "cifar10", "download": True,
                        "cifar_sparsities": (0.9, 0.95, 0.98), "cifar_epochs": 160, "seeds": 1, "progress": True},
+    # the whole of Fashion-MNIST (offline, Debian's package) for the MLP and conv settings at the default sizes,
+    # 10 epochs (twice the default's), three seeds
+    "full": {"dataset": "fashion-mnist", "epochs": 10, "progress": True},
 }
 
 #: the MLP trainings' batch size (fixed in :func:`train_config`): a smoke run's stand-in data holds two of them
