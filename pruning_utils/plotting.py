@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib as mpl
 
 
-__all__ = ["use_style", "METHOD_STYLE", "WINDOW_COLORS", "remaining_axis", "dense_lines"]
+__all__ = ["use_style", "METHOD_STYLE", "WINDOW_COLORS", "remaining_axis", "dense_lines", "learning_curves"]
 
 # One colour and marker per method, the same in every chapter.
 METHOD_STYLE = {
@@ -53,3 +53,26 @@ def dense_lines(ax, dense_percent: float, tolerance_points: float):
     ax.axhline(dense_percent, color="black", lw=0.8, label=f"dense ({dense_percent:.1f}%)")
     ax.axhline(dense_percent - tolerance_points, color="black", lw=0.8, ls="--",
                label=f"dense - {tolerance_points:g} point")
+
+
+def learning_curves(ax, per_seed, color="black", label=None):
+    """Test accuracy (%) against epoch: each seed's curve thin, their mean thick (``per_seed``: one list of test
+    accuracies, fractions, one per epoch, per seed; all of one length). Where training has settled the mean
+    stays flat to the right. Returns the mean curve in percent."""
+    import numpy as np
+
+    msg = "parameter 'per_seed' must hold one non-empty accuracy list per seed, all of one length"
+    try:
+        acc = 100 * np.asarray(per_seed, dtype=float)
+    except ValueError:
+        raise ValueError(msg) from None
+    if acc.ndim != 2 or acc.shape[1] == 0:
+        raise ValueError(msg)
+    epochs = np.arange(1, acc.shape[1] + 1)
+    for row in acc:
+        ax.plot(epochs, row, color=color, alpha=0.3, lw=0.8)
+    mean = acc.mean(0)
+    ax.plot(epochs, mean, color=color, label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("test accuracy (%)")
+    return mean

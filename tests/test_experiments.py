@@ -34,3 +34,20 @@ def test_profiles_validate(chapter):
     assert "default" in exp.PROFILES and any(p.startswith("paper") for p in exp.PROFILES)
     for prof in exp.PROFILES.values():
         validate(prof, exp.SCHEMA)
+
+
+def test_learning_curves_draws_each_seed_and_their_mean():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from pruning_utils.plotting import learning_curves
+    fig, ax = plt.subplots()
+    mean = learning_curves(ax, [[0.5, 0.7, 0.8], [0.7, 0.9, 0.8]], color="red", label="dense")
+    assert list(mean) == pytest.approx([60.0, 80.0, 80.0])
+    assert len(ax.lines) == 3 and list(ax.lines[-1].get_xdata()) == [1, 2, 3]
+    with pytest.raises(ValueError, match="per_seed"):
+        learning_curves(ax, [[0.5, 0.6], [0.7]])
+    with pytest.raises(ValueError, match="per_seed"):
+        learning_curves(ax, [[]])
+    plt.close(fig)
