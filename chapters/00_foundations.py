@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -378,6 +378,114 @@ for m in foundations.METHODS:
 # paper's control (random *re-initialisation*) differs from ours (random
 # *masks*, the control the later papers of this book use). Exercise 2 runs the
 # paper's control.
+
+# %% [markdown]
+# ## Default vs full: all of Fashion-MNIST
+#
+# The default run above trains on 4,000 MNIST images, and LeNet-300-100 reaches
+# its accuracy there in a few epochs. The `full` profile runs the same
+# experiment on the whole of Fashion-MNIST: 60,000 training and 10,000 test
+# images of clothing (installed offline by `make install` from Debian's
+# `dataset-fashion-mnist`, its files checked against the original MD5 sums),
+# harder than digits, so pruning costs show earlier. LeNet-300-100, SGD at lr
+# 0.05 (momentum 0.9, batch 128), 20 epochs per training, 10 rounds of 40%
+# (99.4% sparse), three seeds, and the test accuracy after every epoch of every
+# training, so that the reader can see where training settled:
+#
+# ```bash
+# python -m pruning_utils reproduce foundations --profile full   # resumes from runs/foundations/full/
+# ```
+#
+# The cell below runs nothing: it reads the stored results of both profiles and
+# prints each claim's verdict at each scale (`<- differs` where they differ; a
+# profile not stored gets its command instead).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from pruning_utils.experiments import scales_table
+
+print(scales_table("foundations", results_dir="../results"))
+
+# %% [markdown]
+# The numbers behind the `full` verdicts, and the stored run's provenance:
+
+# %%
+from pruning_utils.provenance import describe_provenance, read_result
+
+full = read_result("foundations", "full", results_dir="../results")
+if full is None:
+    print("No full result stored: run the command above.")
+else:
+    print("full profile:", describe_provenance(full["provenance"]))
+    print(numbers_report(evaluate(foundations.CLAIMS, full["result"])))
+
+# %%
+from pruning_utils.plotting import learning_curves
+
+if full is not None:
+    fr = full["result"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.0))
+    ax = axes[0]
+    remaining = remaining_axis(ax, fr["sparsities"])
+    for m in foundations.METHODS:
+        st = METHOD_STYLE[m]
+        per_seed = 100 * np.array(fr["methods"][m]["accuracy_per_seed"])
+        ax.plot(remaining, per_seed.mean(0), color=st["color"], marker=st["marker"], label=st["label"])
+        for row in per_seed:
+            ax.plot(remaining, row, color=st["color"], alpha=0.25, lw=0.8)
+    dense_lines(ax, 100 * fr["dense_accuracy"], fr["tolerance_points"])
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("(a) accuracy after pruning and retraining")
+    ax.legend(loc="lower left")
+    ax = axes[1]
+    curves = fr["imp_curves"]["test_accuracy_per_seed"]          # [seed][round][epoch]
+    n_rounds = len(curves[0])
+    for r, color in ((0, "black"), (n_rounds // 2, "#1b6ca8"), (n_rounds - 1, "#d1495b")):
+        spars = 100 * fr["methods"]["imp"]["achieved_sparsity"][r]
+        learning_curves(ax, [c[r] for c in curves], color=color, label=f"IMP round {r} ({spars:.1f}% sparse)")
+    ax.set_title("(b) test accuracy per epoch, IMP, each seed")
+    ax.legend(loc="lower right")
+    fig.suptitle("LeNet-300-100 on the whole of Fashion-MNIST (stored full profile)", fontsize=11)
+    fig.tight_layout()
+    plt.show()
+
+# %% [markdown]
+# **Figure.** The stored `full` run. (a) Test accuracy after pruning to each
+# IMP round's sparsity and retraining, against the weights remaining (mean
+# thick, each seed thin; the dense accuracy and one point below it). (b) Test
+# accuracy after every epoch of IMP's dense training (round 0), of round 5 and
+# of round 10 (each seed thin, their mean thick).
+#
+# **What changed with the scale, and why** (read from the stored run: commit
+# 01a4a70, 51 minutes on this project's 2-core CPU, the first fifteen shared
+# with other work):
+#
+# * *Training had settled.* Every seed's dense run was within 88.3-89.4% over
+#   its last five epochs (87.4-87.8% at epoch 5), and round 10's within
+#   86.6-87.5%: 20 epochs is past the point where more epochs change the
+#   verdicts. Fashion-MNIST puts LeNet-300-100 at 89%, not 95%.
+# * `winning_tickets` holds at both scales: IMP networks keeping 4.7% and 7.8%
+#   of the weights stay within a point of dense (their largest drop: -0.04 to
+#   0.76 points by seed), while random masks of the same sparsities lose 1.9 to
+#   3.3.
+# * `imp_beyond_random` is **not robust** at full scale. IMP leaves the
+#   one-point band 5 to 7 rounds after random pruning does, but the control,
+#   random pruning of another seed in IMP's place, moves by -3 to +4 rounds
+#   against itself: one seed's random mask was already 1.1 points below dense at
+#   40% sparsity. At 89% accuracy one training's test-accuracy noise is a good
+#   part of a one-point band, so "the first round below the band" jumps (in
+#   the default run the same control fails robustly). Three seeds cannot separate
+#   IMP's lead from the baseline's own noise with this statistic, and the
+#   verdict says so rather than "holds".
+# * `imp_beyond_oneshot` **does not hold** at full scale, and that is the
+#   profile, not the data. The claim compares IMP with one-shot pruning where
+#   1% or fewer of the weights are left; the `full` profile stops after 10
+#   rounds, at 99.4%, the only such sparsity, where IMP leads one-shot by 3.0
+#   to 3.9 points (the default run's lead at that sparsity: 4.3 points, mean),
+#   short of the 8-point bar. The default passes on its two further rounds,
+#   99.64% and 99.78%, where one-shot pruning collapses (to 59% at the last).
+#   A `full` run with `--set rounds=12` would decide the claim at the same
+#   sparsities (about ten more minutes here).
 
 # %% [markdown]
 # ## The paper's scale

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -647,6 +647,96 @@ print(numbers_report(verdicts))
 #
 # The paper's window lengths are not reproduced from its text; 30 batches is
 # our choice (exercise 1 varies it).
+
+# %% [markdown]
+# ## Default vs full: all of Fashion-MNIST
+#
+# The `full` profile runs this experiment on the whole of Fashion-MNIST (60,000
+# training and 10,000 test images, offline from Debian's
+# `dataset-fashion-mnist`, MD5-checked): LeNet-300-100 for 20 epochs (SGD at lr
+# 0.05, the learning rate divided by 10 at epochs 10 and 15), a window of 30
+# snapshots ending every second epoch, three seeds, and the dense run's test
+# accuracy after every epoch:
+#
+# ```bash
+# python -m pruning_utils reproduce koopman --profile full
+# ```
+#
+# The cell below runs nothing: it reads both stored results and prints each
+# claim's verdict at each scale (`<- differs` where they differ).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from pruning_utils.experiments import scales_table
+
+print(scales_table("koopman", results_dir="../results"))
+
+# %% [markdown]
+# The numbers behind the `full` verdicts, and the stored run's provenance:
+
+# %%
+from pruning_utils.provenance import describe_provenance, read_result
+
+full = read_result("koopman", "full", results_dir="../results")
+if full is None:
+    print("No full result stored: run the command above.")
+else:
+    print("full profile:", describe_provenance(full["provenance"]))
+    print(numbers_report(evaluate(koopman.CLAIMS, full["result"])))
+
+# %%
+from pruning_utils.plotting import learning_curves
+
+if full is not None:
+    fr = full["result"]
+    fj90 = fr["grid"].index(fr["agreement_sparsity"])
+    fends = fr["window_epochs"]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.0))
+    for k in ("kmp", "gmp", "mean", "linear", "kmp_random_walk"):
+        a = np.array([[w["prediction"][k][fj90] for w in s["windows"]] for s in fr["per_seed"]])
+        axes[0].errorbar(fends, a.mean(0), yerr=a.std(0), capsize=2, label=names[k], **styles[k])
+    axes[0].axhline(1 - fr["agreement_sparsity"], color="black", ls=":", label="chance")
+    axes[0].set_xlabel("epoch at which the window ends")
+    axes[0].set_ylabel(f"overlap with the final GMP mask at {100 * fr['agreement_sparsity']:.0f}% sparsity")
+    axes[0].legend(fontsize=7, loc="center right")
+    axes[0].set_title("(a) what predicts the final mask")
+    learning_curves(axes[1], [s["dense_curve"]["test_accuracy"] for s in fr["per_seed"]],
+                    color=METHOD_STYLE["gmp"]["color"], label="dense training, each seed and mean")
+    axes[1].legend(loc="lower right")
+    axes[1].set_title("(b) the dense run's test accuracy per epoch")
+    fig.suptitle("LeNet-300-100 on the whole of Fashion-MNIST (stored full profile)", fontsize=11)
+    fig.tight_layout()
+    plt.show()
+
+# %% [markdown]
+# **Figure.** The stored `full` run. (a) As Figure 4 (a): how well each
+# window's mask at 90% sparsity predicts the final GMP mask, mean and standard
+# deviation over three seeds, for windows ending every second epoch. (b) The
+# dense network's test accuracy after every epoch, each seed thin, their mean
+# thick (the learning rate drops at epochs 10 and 15).
+#
+# **What changed with the scale, and why** (read from the stored run: commit
+# 2905903, 4 minutes on this project's 2-core CPU):
+#
+# * *Training had settled*: after the learning-rate drop at epoch 10 every
+#   seed stays within 89.6-90.1%.
+# * The checks keep their verdicts (late KMP is GMP; the random walk has an
+#   eigenvalue near one), and so do the two claims that did not hold (KMP
+#   against the current GMP mask; KGP against gradient pruning).
+# * `early_kmp_beats_null_models` and `early_kmp_beats_window_mean` go from
+#   **holds** to **does not hold**, and `early_kmp_beats_linear_extrapolation`
+#   from not robust to **does not hold**. The reason is the window, not the
+#   data. A window is 30 consecutive steps. On `mnist5k` an epoch is 31 steps,
+#   so a window spans most of an epoch, the weights move across it, and the
+#   window mean lags behind them. On all of Fashion-MNIST an epoch is 468
+#   steps: a window spans a sixteenth of an epoch, the weights barely move in
+#   it, and every estimate made from it is nearly the current weights. KMP, GMP
+#   and the window mean then predict the final mask to within half a point of
+#   each other (56% to 95% overlap over the early windows, all three alike),
+#   a straight line to within 1.4 points, and KMP's lead over the random-walk null shrinks to 7.9 points
+#   (mean), below the 10-point bar. At this scale DMD adds nothing the current
+#   weights do not already say; a window of a whole epoch (`--set window=468`)
+#   is the test of whether it does when it sees more of the trajectory.
 
 # %% [markdown]
 # ## The paper's scale
