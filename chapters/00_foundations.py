@@ -273,19 +273,27 @@ import numpy as np
 from pruning_utils.plotting import METHOD_STYLE, dense_lines, remaining_axis, use_style
 
 use_style()
+
+
+def accuracy_panel(ax, res):
+    """Test accuracy against weights remaining for every method of ``res``: mean over seeds thick, each seed
+    thin, the dense accuracy and the tolerance band's floor (also drawn for the stored full run below)."""
+    remaining = remaining_axis(ax, res["sparsities"])
+    for m in foundations.METHODS:
+        st = METHOD_STYLE[m]
+        per_seed = 100 * np.array(res["methods"][m]["accuracy_per_seed"])
+        ax.plot(remaining, per_seed.mean(0), color=st["color"], marker=st["marker"], label=st["label"])
+        for row in per_seed:
+            ax.plot(remaining, row, color=st["color"], alpha=0.25, lw=0.8)
+    dense_lines(ax, 100 * res["dense_accuracy"], res["tolerance_points"])
+    ax.set_ylabel("test accuracy (%)")
+
+
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.0))
 sp = result["sparsities"]
 dense = 100 * result["dense_accuracy"]
 for ax in axes:
-    remaining = remaining_axis(ax, sp)
-    for m in foundations.METHODS:
-        st = METHOD_STYLE[m]
-        per_seed = 100 * np.array(result["methods"][m]["accuracy_per_seed"])
-        ax.plot(remaining, per_seed.mean(0), color=st["color"], marker=st["marker"], label=st["label"])
-        for row in per_seed:
-            ax.plot(remaining, row, color=st["color"], alpha=0.25, lw=0.8)
-    dense_lines(ax, dense, result["tolerance_points"])
-    ax.set_ylabel("test accuracy (%)")
+    accuracy_panel(ax, result)
 axes[0].set_title("(a) full range")
 axes[0].legend(loc="lower left")
 axes[1].set_ylim(dense - 6, dense + 1.5)
@@ -410,14 +418,11 @@ print(scales_table("foundations", results_dir="../results"))
 # The numbers behind the `full` verdicts, and the stored run's provenance:
 
 # %%
-from pruning_utils.provenance import describe_provenance, read_result
+from pruning_utils.experiments import stored_report
+from pruning_utils.provenance import read_result
 
+print(stored_report("foundations", "full", results_dir="../results"))
 full = read_result("foundations", "full", results_dir="../results")
-if full is None:
-    print("No full result stored: run the command above.")
-else:
-    print("full profile:", describe_provenance(full["provenance"]))
-    print(numbers_report(evaluate(foundations.CLAIMS, full["result"])))
 
 # %%
 from pruning_utils.plotting import learning_curves
@@ -426,15 +431,7 @@ if full is not None:
     fr = full["result"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.0))
     ax = axes[0]
-    remaining = remaining_axis(ax, fr["sparsities"])
-    for m in foundations.METHODS:
-        st = METHOD_STYLE[m]
-        per_seed = 100 * np.array(fr["methods"][m]["accuracy_per_seed"])
-        ax.plot(remaining, per_seed.mean(0), color=st["color"], marker=st["marker"], label=st["label"])
-        for row in per_seed:
-            ax.plot(remaining, row, color=st["color"], alpha=0.25, lw=0.8)
-    dense_lines(ax, 100 * fr["dense_accuracy"], fr["tolerance_points"])
-    ax.set_ylabel("test accuracy (%)")
+    accuracy_panel(ax, fr)
     ax.set_title("(a) accuracy after pruning and retraining")
     ax.legend(loc="lower left")
     ax = axes[1]

@@ -675,14 +675,11 @@ print(scales_table("koopman", results_dir="../results"))
 # The numbers behind the `full` verdicts, and the stored run's provenance:
 
 # %%
-from pruning_utils.provenance import describe_provenance, read_result
+from pruning_utils.experiments import stored_report
+from pruning_utils.provenance import read_result
 
+print(stored_report("koopman", "full", results_dir="../results"))
 full = read_result("koopman", "full", results_dir="../results")
-if full is None:
-    print("No full result stored: run the command above.")
-else:
-    print("full profile:", describe_provenance(full["provenance"]))
-    print(numbers_report(evaluate(koopman.CLAIMS, full["result"])))
 
 # %%
 from pruning_utils.plotting import learning_curves

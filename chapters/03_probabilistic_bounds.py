@@ -541,14 +541,11 @@ print(scales_table("bounds", results_dir="../results"))
 # The numbers behind the `full` verdicts, and the stored run's provenance:
 
 # %%
-from pruning_utils.provenance import describe_provenance, read_result
+from pruning_utils.experiments import stored_report
+from pruning_utils.provenance import read_result
 
+print(stored_report("bounds", "full", results_dir="../results"))
 full = read_result("bounds", "full", results_dir="../results")
-if full is None:
-    print("No full result stored: run the command above.")
-else:
-    print("full profile:", describe_provenance(full["provenance"]))
-    print(numbers_report(evaluate(bounds_exp.CLAIMS, full["result"])))
 
 # %%
 if full is not None:

@@ -337,36 +337,54 @@ def bound_lines(ax):
     ax.axvline(100 * (1 - per_layer), color="#d1495b", lw=1, ls="-.", label="bound, per-layer trees")
 
 
+def tree_panel(ax, res):
+    """Tree edges kept against weights remaining (log scales), mean and standard deviation over seeds: IMP and
+    one-shot pruning (dense tree), IMP and a random cut (tree of the network pruned), MST-preserving IMP and
+    random pruning's expectation, and the whole-network bound (also drawn for the stored full run below)."""
+    rsp, rk = np.array(res["sparsities"]), res["mst_rounds"] + 1
+    rem = np.array(remaining_axis(ax, rsp))
+    for key, lab, st, ls in (("dense_tree_kept", "IMP: dense tree kept", imp_st, "-"),
+                             ("oneshot_dense_tree_kept", "one-shot: dense tree kept", os_st, "-"),
+                             ("current_tree_kept", "IMP: tree of the pruned network kept", imp_st, "--"),
+                             ("random_cut_current_tree_kept", "random cut of the same size: same tree kept", rnd_st,
+                              "--")):
+        ax.errorbar(rem, 100 * np.array(res["mean"]["imp"][key]), yerr=100 * np.array(res["std"]["imp"][key]),
+                    color=st["color"], marker=st["marker"], ls=ls, capsize=2, mfc="white" if ls == "--" else None,
+                    label=lab)
+    ax.errorbar(rem[:rk], 100 * np.array(res["mean"]["mst_imp"]["dense_tree_kept"]),
+                yerr=100 * np.array(res["std"]["mst_imp"]["dense_tree_kept"]), color=mst_st["color"],
+                marker=mst_st["marker"], capsize=2, label="MST-preserving IMP: dense tree kept")
+    ax.plot(rem, 100 * (1 - rsp), color=rnd_st["color"], marker=rnd_st["marker"], label="random: 1 - sparsity")
+    ax.axvline(100 * (1 - res["bound"]), color="#d1495b", lw=1, ls=":", label="bound, whole-network tree")
+    ax.set_yscale("log")
+    ax.set_ylabel("tree edges kept (%)")
+    ax.set_title("(a) tree edges kept")
+
+
+def accuracy_panel(ax, res):
+    """Test accuracy of plain and MST-preserving IMP against weights remaining, mean and standard deviation over
+    seeds, with the dense accuracy, the tolerance band's floor and the whole-network bound."""
+    rsp, rk = np.array(res["sparsities"]), res["mst_rounds"] + 1
+    rem = np.array(remaining_axis(ax, rsp))
+    for v, lab, n in (("imp", "plain IMP", len(rsp)), ("mst_imp", "MST-preserving IMP", rk)):
+        st = METHOD_STYLE[v]
+        ax.errorbar(rem[:n], 100 * np.array(res["mean"][v]["accuracy"]), yerr=100 * np.array(res["std"][v]["accuracy"]),
+                    color=st["color"], marker=st["marker"], capsize=2, label=lab)
+    dense_lines(ax, 100 * res["dense_accuracy"], res["tolerance_points"])
+    ax.axvline(100 * (1 - res["bound"]), color="#d1495b", lw=1, ls=":")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("(b) accuracy")
+
+
+remaining = 100 * (1 - sp)          # weights remaining (%) of every round, for the figures below
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
-ax = axes[0]
-remaining = np.array(remaining_axis(ax, sp))
-for key, lab, st, ls in (("dense_tree_kept", "IMP: dense tree kept", imp_st, "-"),
-                         ("oneshot_dense_tree_kept", "one-shot: dense tree kept", os_st, "-"),
-                         ("current_tree_kept", "IMP: tree of the pruned network kept", imp_st, "--"),
-                         ("random_cut_current_tree_kept", "random cut of the same size: same tree kept", rnd_st,
-                          "--")):
-    ax.errorbar(remaining, 100 * np.array(M["imp"][key]), yerr=100 * np.array(SD["imp"][key]), color=st["color"],
-                marker=st["marker"], ls=ls, capsize=2, mfc="white" if ls == "--" else None, label=lab)
-ax.errorbar(remaining[:k], 100 * np.array(M["mst_imp"]["dense_tree_kept"]),
-            yerr=100 * np.array(SD["mst_imp"]["dense_tree_kept"]), color=mst_st["color"], marker=mst_st["marker"],
-            capsize=2, label="MST-preserving IMP: dense tree kept")
-ax.plot(remaining, 100 * (1 - sp), color=rnd_st["color"], marker=rnd_st["marker"], label="random: 1 - sparsity")
-bound_lines(ax)
-ax.set_yscale("log")
-ax.set_ylabel("tree edges kept (%)")
-ax.legend(fontsize=7, loc="lower left")
-ax.set_title("(a) tree edges kept")
-ax = axes[1]
-remaining_axis(ax, sp)
-for v, lab, n in (("imp", "plain IMP", len(sp)), ("mst_imp", "MST-preserving IMP", k)):
-    st = METHOD_STYLE[v]
-    ax.errorbar(remaining[:n], 100 * np.array(M[v]["accuracy"]), yerr=100 * np.array(SD[v]["accuracy"]),
-                color=st["color"], marker=st["marker"], capsize=2, label=lab)
-dense_lines(ax, 100 * result["dense_accuracy"], result["tolerance_points"])
-bound_lines(ax)
-ax.set_ylabel("test accuracy (%)")
-ax.legend(fontsize=7, loc="lower left")
-ax.set_title("(b) accuracy")
+tree_panel(axes[0], result)
+per_layer = 1 - per_layer_edges / g_lenet.n_edges
+axes[0].axvline(100 * (1 - per_layer), color="#d1495b", lw=1, ls="-.", label="bound, per-layer trees")
+accuracy_panel(axes[1], result)
+axes[1].axvline(100 * (1 - per_layer), color="#d1495b", lw=1, ls="-.")
+for ax in axes:
+    ax.legend(fontsize=7, loc="lower left")
 fig.tight_layout()
 plt.show()
 
@@ -580,49 +598,22 @@ print(scales_table("topology", results_dir="../results"))
 # The numbers behind the `full` verdicts, and the stored run's provenance:
 
 # %%
-from pruning_utils.provenance import describe_provenance, read_result
+from pruning_utils.experiments import stored_report
+from pruning_utils.provenance import read_result
 
+print(stored_report("topology", "full", results_dir="../results"))
 full = read_result("topology", "full", results_dir="../results")
-if full is None:
-    print("No full result stored: run the command above.")
-else:
-    print("full profile:", describe_provenance(full["provenance"]))
-    print(numbers_report(evaluate(topology.CLAIMS, full["result"])))
 
 # %%
 from pruning_utils.plotting import learning_curves
 
 if full is not None:
     fr = full["result"]
-    fsp = np.array(fr["sparsities"])
-    fk = fr["mst_rounds"] + 1
-    FM, FSD = fr["mean"], fr["std"]
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.0))
-    ax = axes[0]
-    frem = np.array(remaining_axis(ax, fsp))
-    for key, lab, st, ls in (("dense_tree_kept", "IMP: dense tree kept", imp_st, "-"),
-                             ("oneshot_dense_tree_kept", "one-shot: dense tree kept", os_st, "-"),
-                             ("current_tree_kept", "IMP: tree of the pruned network kept", imp_st, "--"),
-                             ("random_cut_current_tree_kept", "random cut of the same size: same tree kept", rnd_st,
-                              "--")):
-        ax.errorbar(frem, 100 * np.array(FM["imp"][key]), yerr=100 * np.array(FSD["imp"][key]), color=st["color"],
-                    marker=st["marker"], ls=ls, capsize=2, mfc="white" if ls == "--" else None, label=lab)
-    ax.axvline(100 * (1 - fr["bound"]), color="#d1495b", lw=1, ls=":", label="bound, whole-network tree")
-    ax.set_yscale("log")
-    ax.set_ylabel("tree edges kept (%)")
-    ax.legend(fontsize=7, loc="lower left")
-    ax.set_title("(a) tree edges kept")
-    ax = axes[1]
-    remaining_axis(ax, fsp)
-    for v, lab, n in (("imp", "plain IMP", len(fsp)), ("mst_imp", "MST-preserving IMP", fk)):
-        st = METHOD_STYLE[v]
-        ax.errorbar(frem[:n], 100 * np.array(FM[v]["accuracy"]), yerr=100 * np.array(FSD[v]["accuracy"]),
-                    color=st["color"], marker=st["marker"], capsize=2, label=lab)
-    dense_lines(ax, 100 * fr["dense_accuracy"], fr["tolerance_points"])
-    ax.axvline(100 * (1 - fr["bound"]), color="#d1495b", lw=1, ls=":")
-    ax.set_ylabel("test accuracy (%)")
-    ax.legend(fontsize=7, loc="lower left")
-    ax.set_title("(b) accuracy")
+    tree_panel(axes[0], fr)
+    accuracy_panel(axes[1], fr)
+    for ax in axes[:2]:
+        ax.legend(fontsize=7, loc="lower left")
     learning_curves(axes[2], [s["imp"]["dense_curve"]["test_accuracy"] for s in fr["per_seed"]],
                     color=imp_st["color"], label="dense training, each seed and mean")
     axes[2].legend(loc="lower right")

@@ -374,7 +374,7 @@ def test_scales_table_marks_differences_and_missing_profiles(tmp_path, monkeypat
     for prof, y in (("default", 3.0), ("full", -3.0)):
         (tmp_path / "topology").mkdir(exist_ok=True)
         (tmp_path / "topology" / f"{prof}.json").write_text(json.dumps(
-            {"result": {"x": [3.0, 3.1, 2.9], "y": [y, y + 0.1, y - 0.1]}, "provenance": {"device": "cpu"}}))
+            {"result": {"x": [3.0, 3.1, 2.9], "y": [y, y + 0.1, y - 0.1]}, "provenance": {"device": {"cpu": "x86_64"}, "commit": "abc", "wall_time_s": 60}}))
     lines = scales_table("05", tmp_path).splitlines()
     assert lines[0].split() == ["claim", "kind", "default", "full"]
     row = {ln.split()[0]: ln for ln in lines[2:]}
@@ -393,3 +393,9 @@ def test_scales_table_marks_differences_and_missing_profiles(tmp_path, monkeypat
     with pytest.raises(ValueError, match="chapter"):
         scales_table("nonsense", tmp_path)
     assert E.__all__.count("scales_table") == 1
+    # the unchecked cell's text: provenance and every claim's numbers, or the command where nothing is stored
+    from pruning_utils.experiments import stored_report
+    text = stored_report("topology", "full", tmp_path)
+    assert text.startswith("full profile: ") and "moving_claim (does not hold):" in text
+    assert stored_report("topology", "paper", tmp_path) == ("No paper result stored: python -m pruning_utils "
+                                                            "reproduce topology --profile paper")

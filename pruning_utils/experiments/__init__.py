@@ -30,7 +30,7 @@ NOTEBOOKS = {"foundations": "00_foundations", "koopman": "01_koopman", "spline":
              "topology": "05_topology", "lenses": "06_lenses"}
 
 __all__ = ["EXPERIMENTS", "NOTEBOOKS", "get_experiment", "all_claims", "stored_verdicts", "headline",
-           "scales_table", "scales_numbers"]
+           "scales_table", "scales_numbers", "stored_report"]
 
 
 def get_experiment(name: str):
@@ -158,3 +158,17 @@ def scales_numbers(chapter: str, results_dir="results", profiles=("default", "fu
         for c, v in zip(claims, evaluate(claims, d["result"])):
             out[c.id][p] = {"word": v.word, **v.numbers}
     return out
+
+
+def stored_report(chapter: str, profile: str = "full", results_dir="results") -> str:
+    """The numbers behind the claims' verdicts on a stored result (for an unchecked cell): a line of its
+    provenance, then :func:`pruning_utils.claims.numbers_report`; where the result is not stored, the command
+    that makes it. Runs nothing."""
+    from ..claims import evaluate, numbers_report
+    from ..provenance import describe_provenance, read_result
+    key, exp, _ = _scale_profiles(chapter, (profile,))
+    stored = read_result(key, profile, results_dir)
+    if stored is None:
+        return f"No {profile} result stored: python -m pruning_utils reproduce {key} --profile {profile}"
+    return (f"{profile} profile: {describe_provenance(stored['provenance'])}\n"
+            + numbers_report(evaluate(list(getattr(exp, "CLAIMS", ())), stored["result"])))
