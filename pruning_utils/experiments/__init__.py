@@ -30,7 +30,7 @@ NOTEBOOKS = {"foundations": "00_foundations", "koopman": "01_koopman", "spline":
              "topology": "05_topology", "lenses": "06_lenses"}
 
 __all__ = ["EXPERIMENTS", "NOTEBOOKS", "get_experiment", "all_claims", "stored_verdicts", "headline",
-           "scales_table", "scales_numbers", "stored_report"]
+           "scales_table", "stored_report"]
 
 
 def get_experiment(name: str):
@@ -140,24 +140,6 @@ def scales_table(chapter: str, results_dir="results", profiles=("default", "full
         if p not in words:
             lines.append(f"{p}: not stored; python -m pruning_utils reproduce {key} --profile {p}")
     return "\n".join(lines)
-
-
-def scales_numbers(chapter: str, results_dir="results", profiles=("default", "full")) -> dict:
-    """``{claim id: {profile: numbers}}``: the numbers behind :func:`scales_table`'s verdicts (each
-    :attr:`pruning_utils.claims.Verdict.numbers`, the control's included), for an unchecked cell; a profile
-    whose result is not stored is left out."""
-    from ..claims import evaluate
-    from ..provenance import read_result
-    key, exp, profiles = _scale_profiles(chapter, profiles)
-    claims = list(getattr(exp, "CLAIMS", ()))
-    out = {c.id: {} for c in claims}
-    for p in profiles:
-        d = read_result(key, p, results_dir)
-        if d is None:
-            continue
-        for c, v in zip(claims, evaluate(claims, d["result"])):
-            out[c.id][p] = {"word": v.word, **v.numbers}
-    return out
 
 
 def stored_report(chapter: str, profile: str = "full", results_dir="results") -> str:
