@@ -56,6 +56,12 @@ def test_tiny_run_has_every_section_and_claims_evaluate():
     shares = [x for m in ("random", "sbp") for draw in s["rescale"]["identity_share"][m] for x in draw]
     assert len(shares) == 2 * 2 * 3 and all(0.0 <= x <= 1.0 for x in shares if x is not None)
     assert set(s["rescale"]["training"]) == {"random/none", "random/sigma_w2", "sbp/none", "sbp/sigma_w2"}
+    # every training stores its test accuracy after each epoch; best and final are read from that curve
+    trainings = (list(s["rescale"]["training"].values()) + list(s["methods"].values())
+                 + list(s["rescale_conv"]["training"].values()))
+    for t in trainings:
+        assert len(t["curve"]) == TINY["epochs"]
+        assert t["best_accuracy"] == max(t["curve"]) and t["final_accuracy"] == t["curve"][-1]
     assert set(s["resnet"]) == {"20/standard", "20/stable"} and len(s["resnet"]["20/stable"]) == 9
     # the BatchNorm conv net: four trainings, and the constant divided out by BatchNorm (BN's eps aside)
     rc = s["rescale_conv"]

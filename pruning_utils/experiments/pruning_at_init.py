@@ -266,7 +266,8 @@ def _rescale_conv(p, info, train_data, test_data, xb, yb, seed, device, tcfg):
         if which is not None:
             eoc.rescale_(net, which, 2.0)
         h = train(net, train_data, tcfg.replace(seed=seed + tseed), test_data=test_data)
-        out["training"][name] = {"best_accuracy": max(h["test_accuracy"]), "final_accuracy": h["test_accuracy"][-1]}
+        out["training"][name] = {"best_accuracy": max(h["test_accuracy"]), "final_accuracy": h["test_accuracy"][-1],
+                                 "curve": list(h["test_accuracy"])}
     return out
 
 
@@ -416,7 +417,8 @@ def run(**params) -> dict:
                             with step_group(RESCALE_MLP):
                                 h = train(net, train_data, tcfg.replace(seed=seed + 1), test_data=test_data)
                             resc.setdefault("training", {})[key] = {"best_accuracy": max(h["test_accuracy"]),
-                                                                    "final_accuracy": h["test_accuracy"][-1]}
+                                                                    "final_accuracy": h["test_accuracy"][-1],
+                                                                    "curve": list(h["test_accuracy"])}
         resc["gain_per_layer"] = {k: math.exp(float(np.mean(v))) for k, v in resc["log_gain"].items()}
         row["rescale"] = resc
         # 4b. the trick on a conv net with BatchNorm, where the paper uses it
@@ -457,6 +459,7 @@ def run(**params) -> dict:
                 with step_group(METHOD_MLP):
                     h = train(net, train_data, tcfg.replace(seed=seed + 2), test_data=test_data)
                 meth[f"{name}/{s}"] = {"best_accuracy": max(h["test_accuracy"]), "final_accuracy": h["test_accuracy"][-1],
+                                       "curve": list(h["test_accuracy"]),
                                        "passes_signal": collapse_report(mk)["passes_signal"],
                                        "kept_per_layer": [float(m.float().mean()) for m in mk.values()]}
         row["methods"] = meth
