@@ -32,6 +32,9 @@ def test_every_method_masks_at_the_matched_sparsities(tiny):
     for net in lenses.NETWORKS:
         row = tiny["networks"][net]["per_seed"][0]
         assert row["sparsities"] == pytest.approx([0.5, 0.75])
+        # the dense run's learning curve, one test accuracy per epoch, its last the final accuracy
+        assert row["dense_curve"]["epoch"] == [1, 2, 3]
+        assert row["dense_curve"]["test_accuracy"][-1] == pytest.approx(row["dense_accuracy"])
         expected = (set(lenses.METHODS) - ({"spline"} if net == "mlp" else set())) | {"movement"}
         assert set(row["methods"]) == expected
         for m, per_s in row["methods"].items():

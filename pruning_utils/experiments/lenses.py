@@ -223,7 +223,8 @@ def _one_network(net, p, seed, device, extra):
     early = SnapshotRecorder(trained, spe, p["window"])
     late = SnapshotRecorder(trained, total - p["window"] + 1, p["window"])
     states = StateRecorder([e * spe for e in range(p["epochs"] + 1)] if net == "conv" else [])
-    train(trained, train_data, cfg, callbacks=[early, late, states])
+    # test accuracy after every epoch, to show where training settled (evaluation draws no random numbers)
+    hist = train(trained, train_data, cfg.replace(eval_every=1), test_data=test_data, callbacks=[early, late, states])
     if not (early.full and late.full):
         raise RuntimeError(f"a Koopman window was not filled (steps {early.steps[:1]}.., {late.steps[:1]}..)")
     dense_acc = evaluate(trained, test_data)["accuracy"]
@@ -263,7 +264,7 @@ def _one_network(net, p, seed, device, extra):
 
     retrained = RETRAINED + tuple(extra)
     s_top = max(targets[int(x)] for x in p["rounds"])
-    out = {"dense_accuracy": dense_acc, "sparsities": [], "methods": {}, "jaccard": {}, "chance": {}, "best": {},
+    out = {"dense_accuracy": dense_acc, "dense_curve": {"epoch": hist["epoch"], "test_accuracy": hist["test_accuracy"]}, "sparsities": [], "methods": {}, "jaccard": {}, "chance": {}, "best": {},
            "informative_inputs": int(varying.sum()), "inputs": int(varying.numel())}
     for r in (int(x) for x in p["rounds"]):
         s = targets[r]
