@@ -857,7 +857,7 @@ if full is not None:
 #   epochs would close. The conv net with 2% of its weights left never got
 #   far: 40-57% from the first epochs on, moving two to six points from epoch
 #   to epoch.
-# * Every verdict of the default holds at full scale except two, and the
+# * Every claim gets the same verdict at both scales except two, and the
 #   measurements at initialisation agree closely: the edge of chaos keeps a
 #   path down to 3-5% of the weights at 60 hidden layers (default: 3-5%), the
 #   far-ordered point needs 77-78%, SBP's masks double the variance per layer
