@@ -54,14 +54,22 @@ Example
 
 from __future__ import annotations
 
+import ast
+import hashlib
+import inspect
+import io
+import json
 import math
 import numbers as _numbers
 import re
+import textwrap
+import tokenize
+import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 __all__ = ["Claim", "Control", "Statistic", "Verdict", "evaluate", "report", "numbers_report", "pool", "not_measured",
-           "MIN_SEEDS", "KINDS", "WORDS"]
+           "definition", "digest", "record", "Plan", "t_quantile", "t_sf", "each_null_rate", "MIN_SEEDS", "KINDS", "WORDS"]
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 #: a decimal number written out (1.5, 0.99, .5): what a checked cell must never print
@@ -72,7 +80,7 @@ _OVER = ("each", "mean", "exact")
 #: what a claim can be
 KINDS = ("evidence", "check")
 #: every word a verdict can print, in the order the scorecard counts them
-WORDS = ("holds", "does not hold", "not discriminating", "holds, no control", "not robust")
+WORDS = ("holds", "does not hold", "not discriminating", "holds, no control", "not robust", "undecided")
 
 
 @dataclass(frozen=True)
@@ -464,6 +472,347 @@ def numbers_report(verdicts: Sequence[Verdict]) -> str:
         lines.append(f"{v.claim.id} ({kind}{v.word}):")
         emit(v.numbers, "    ")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# a claim's definition, as text that travels with every verdict stored
+
+#: the package whose functions a claim's definition follows (an experiment's helpers); other functions (the
+#: library's methods, numpy) make the result, not the claim, and enter by name only
+_DEFINING = "pruning_utils.experiments"
+#: the decision rule every claim shares: a change here re-judges every claim, so it is part of each definition
+_RULE = ("Statistic.passes", "Statistic.noise", "Statistic.margin", "Statistic.robust", "Verdict.holds",
+         "Verdict.subject_robust", "Verdict.subject_word", "Verdict.word")
+_SOURCE_CACHE: dict = {}
+
+
+def _module_tree(filename: str):
+    if filename not in _SOURCE_CACHE:
+        with open(filename, encoding="utf-8") as f:
+            text = f.read()
+        _SOURCE_CACHE[filename] = (text, ast.parse(text))
+    return _SOURCE_CACHE[filename]
+
+
+def _normalise(text: str) -> str:
+    """Source text without its docstrings, comments or layout: what Python executes, written the same way on
+    every version of Python (no bytecode, no ``ast.unparse``, whose spelling changes between versions)."""
+    text = textwrap.dedent(text)
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:          # a lambda's segment cut from a longer expression
+        tree = None
+    drop = set()
+    if tree is not None:
+        for node in ast.walk(tree):
+            body = getattr(node, "body", None)
+            if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module))
+                    and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str)):
+                drop.update(range(body[0].lineno, body[0].end_lineno + 1))
+    lines = [ln for i, ln in enumerate(text.splitlines(), 1) if i not in drop]
+    out = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline):
+            if tok.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+                                tokenize.ENDMARKER):
+                out.append(tok.string)
+    except (tokenize.TokenError, IndentationError):
+        return " ".join(" ".join(lines).split())
+    return " ".join(out)
+
+
+def _source(fn) -> str:
+    """The normalised source of a function; for a lambda, of every lambda that starts on its line (found in its
+    module's syntax tree: ``inspect`` gives the whole statement around a lambda)."""
+    code = fn.__code__
+    if code.co_name == "<lambda>":
+        filename = inspect.getsourcefile(fn)
+        text, tree = _module_tree(filename)
+        segs = [ast.get_source_segment(text, n) for n in ast.walk(tree)
+                if isinstance(n, ast.Lambda) and n.lineno == code.co_firstlineno]
+        if segs:
+            return " | ".join(_normalise(s) for s in segs)
+    return _normalise(inspect.getsource(fn))
+
+
+def _names(code) -> list:
+    out = list(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            out += _names(c)
+    return out
+
+
+def _plain(value):
+    """A value a definition can hold as text (numbers, strings, tuples of them), or None."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return repr(value)
+    if isinstance(value, (tuple, list, frozenset, set)) and len(value) <= 64:
+        items = [_plain(v) for v in (sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value)]
+        return None if any(i is None for i in items) else f"{type(value).__name__}({', '.join(items)})"
+    if isinstance(value, dict) and len(value) <= 64:
+        items = [(_plain(k), _plain(v)) for k, v in value.items()]
+        return None if any(a is None or b is None for a, b in items) else \
+            "{" + ", ".join(f"{a}: {b}" for a, b in sorted(items)) + "}"
+    return None
+
+
+def _follow(fn, seen: dict, key: str) -> None:
+    """``seen[key]``: the function's source; then every name it reads, in its module or closure: constants by
+    value, the experiments' own functions by source (recursively), anything else by its name."""
+    if key in seen:
+        return
+    seen[key] = _source(fn)
+    scope = dict(fn.__globals__)
+    if fn.__closure__:
+        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
+            try:
+                scope[name] = cell.cell_contents
+            except ValueError:      # an empty cell
+                pass
+    names = _names(fn.__code__) + list(fn.__code__.co_freevars)
+    for name in sorted(set(names)):
+        if name not in scope:
+            continue
+        value = scope[name]
+        plain = _plain(value)
+        if plain is not None:
+            seen[f"{fn.__module__}.{name}"] = plain
+        elif isinstance(value, types.FunctionType) and str(value.__module__).startswith(_DEFINING):
+            _follow(value, seen, f"{value.__module__}.{value.__qualname__}")
+
+
+def _rule_text(module) -> dict:
+    """The decision rule as ``module`` (the claims module that defined the claim) has it."""
+    out = {"MIN_SEEDS": repr(module.MIN_SEEDS)}
+    for name in _RULE:
+        cls, attr = name.split(".")
+        member = inspect.getattr_static(getattr(module, cls), attr)
+        out[name] = _source(member.fget if isinstance(member, property) else member)
+    return out
+
+
+def definition(claim: "Claim") -> dict:
+    """What decides ``claim``'s verdict, as text: its statement, paper and kind; its control's name and
+    statement; the source of its check and of the control's swap, with every constant they read (a margin, a
+    threshold) by value and every helper of the experiments they call by source, recursively; and the
+    decision rule every claim shares (:class:`Statistic`, :class:`Verdict`, ``MIN_SEEDS``).
+
+    Docstrings, comments and layout are left out, so rewording a comment edits nothing; the claim's ``note``
+    is commentary and is left out too. The library's methods (what makes the result) enter by name only: a
+    changed method changes the result, which a rerun shows; a changed claim changes how a result is judged,
+    which this records.
+    """
+    deps: dict = {}
+    _follow(claim.check, deps, "check")
+    out = {"id": claim.id, "statement": claim.statement, "paper": claim.paper,
+           "kind": getattr(claim, "kind", "evidence"), "control": None, "definitions": deps,
+           "rule": _rule_text(inspect.getmodule(type(claim)))}
+    if getattr(claim, "control", None) is not None:
+        cdeps: dict = {}
+        _follow(claim.control.swap, cdeps, "swap")
+        out["control"] = {"name": claim.control.name, "statement": claim.control.statement, "definitions": cdeps}
+    return out
+
+
+def digest(claim: "Claim") -> str:
+    """A short hash of :func:`definition`: equal digests, the same claim judged the same way."""
+    text = json.dumps(definition(claim), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def record(verdicts: Sequence["Verdict"]) -> dict:
+    """What a stored result keeps of its verdicts: per claim id, the claim's :func:`digest`, its word and its
+    control's word (``None`` without a control), so a later edit of the claim shows instead of re-judging."""
+    return {v.claim.id: {"digest": digest(v.claim), "word": v.word,
+                         "control": None if v.control is None else v.control.subject_word} for v in verdicts}
+
+
+# ---------------------------------------------------------------------------
+# confirmation: seeds added in declared looks, the error split among them
+
+#: the chance that the ``each`` rule decides a statistic whose seeds are normal around its threshold, by number of
+#: seeds (every seed on one side, the nearest further from it than the seeds' spread; simulated, ten million draws
+#: each, rounded up; the rule is scale-free, so one table serves every statistic; a test re-simulates it); from nine
+#: seeds on, the value at eight bounds it (the chance falls with every seed)
+EACH_NULL_RATE = {1: 1.0, 2: 0.205, 3: 0.039, 4: 0.0072, 5: 0.0013, 6: 0.00023, 7: 0.00005, 8: 0.00001}
+
+
+def each_null_rate(n: int) -> float:
+    """:data:`EACH_NULL_RATE` at ``n`` values (the value at eight for more)."""
+    return EACH_NULL_RATE[min(max(int(n), 1), 8)]
+
+
+def _betacf(a, b, x):
+    """Continued fraction of the regularised incomplete beta function (modified Lentz)."""
+    tiny, qab, qap, qam = 1e-300, a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 400):
+        m2 = 2 * m
+        for aa in (m * (b - m) * x / ((qam + m2) * (a + m2)), -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):
+            d = 1.0 + aa * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + aa / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-15:
+            break
+    return h
+
+
+def _betainc(a, b, x):
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def t_sf(t: float, df: int) -> float:
+    """P(T > t) for Student's t with ``df`` degrees of freedom."""
+    tail = 0.5 * _betainc(df / 2.0, 0.5, df / (df + t * t))
+    return tail if t >= 0 else 1.0 - tail
+
+
+def t_quantile(p: float, df: int) -> float:
+    """The ``p`` quantile of Student's t with ``df`` degrees of freedom (bisection on :func:`t_sf`)."""
+    if not 0.0 < p < 1.0 or df < 1:
+        raise ValueError(f"t_quantile: p = {p!r} must lie in (0, 1) and df = {df!r} be at least 1")
+    if p < 0.5:
+        return -t_quantile(1.0 - p, df)
+    lo, hi = 0.0, 1.0
+    while t_sf(hi, df) > 1.0 - p:
+        hi *= 2.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if t_sf(mid, df) > 1.0 - p else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+@dataclass(frozen=True)
+class _Looked(Statistic):
+    """A statistic judged at one look of a confirmation: its noise is ``band`` times the seeds' spread (``each``)
+    or ``band`` standard errors (``mean``); ``band`` infinite, it cannot be decided at this look."""
+
+    band: float = 2.0
+
+    @property
+    def noise(self) -> float:
+        if self.over == "exact":
+            return Statistic.noise.fget(self)
+        if self.n < 2 or math.isinf(self.band):
+            return math.inf
+        if self.over == "each":
+            return self.band * (max(self.values) - min(self.values))
+        m = self.mean
+        sd = math.sqrt(sum((v - m) ** 2 for v in self.values) / (self.n - 1))
+        return self.band * sd / math.sqrt(self.n)
+
+    def summary(self) -> dict:
+        out = Statistic.summary(self)
+        out["band at this look"] = self.band
+        return out
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a confirmation adds seeds and when it may decide: ``looks``, the increasing numbers of seeds (for an
+    experiment without seeds, of runs on fresh seeds) at which every claim not yet decided is judged, the last
+    being the cap; ``alpha``, the chance the whole confirmation may decide a statistic that sits exactly on its
+    threshold (normal seeds), over all the looks together.
+
+    Looking after each step and stopping once decided would inflate that chance; the plan accounts for the looks:
+
+    - ``mean`` statistics: alpha split evenly among the K looks (Bonferroni): at a look with n values the mean
+      must lie further from the threshold than the ``1 - alpha / (2K)`` quantile of Student's t with n - 1 degrees
+      of freedom times its standard error (at three seeds and three looks, about eight standard errors: the
+      price of looking three times with three seeds);
+    - ``each`` statistics keep their rule (every value on one side, the nearest further than the spread), whose
+      chance of deciding a statistic on its threshold is fixed by n (:data:`EACH_NULL_RATE`): it may decide at a
+      look only while those chances summed over the looks so far stay within alpha (the looks 3, 5, 8 spend
+      about 4%);
+    - ``exact`` values involve no seed and are decided at the first look.
+
+    A claim is decided at the first look where it reads holds, does not hold or not discriminating under these
+    bands, and keeps that word; at the cap, one still undecided says so.
+    """
+
+    looks: tuple = (3, 5, 8)
+    alpha: float = 0.05
+
+    def __post_init__(self):
+        looks = tuple(self.looks)
+        if not looks or any(not isinstance(n, int) or isinstance(n, bool) or n < 1 for n in looks) or \
+                any(b <= a for a, b in zip(looks, looks[1:])):
+            raise ValueError(f"parameter 'looks' = {self.looks!r} is not allowed; expected increasing positive "
+                             f"integers")
+        if not 0.0 < float(self.alpha) < 1.0:
+            raise ValueError(f"parameter 'alpha' = {self.alpha!r} is not allowed; expected 0 < alpha < 1")
+        object.__setattr__(self, "looks", looks)
+        object.__setattr__(self, "alpha", float(self.alpha))
+
+    @property
+    def cap(self) -> int:
+        return self.looks[-1]
+
+    def band(self, stat: Statistic, look: int) -> float:
+        """The band ``stat`` is judged with at look number ``look`` (0-based)."""
+        if not 0 <= look < len(self.looks):
+            raise ValueError(f"parameter 'look' = {look!r} is not allowed; expected 0 to {len(self.looks) - 1}")
+        if stat.over == "exact" or stat.n < 2:
+            return 2.0
+        if stat.over == "mean":
+            return t_quantile(1.0 - self.alpha / (2 * len(self.looks)), stat.n - 1)
+        per_unit = stat.n / self.looks[look]     # values each seed (or run) gives this statistic
+        spent = sum(each_null_rate(round(per_unit * m)) for m in self.looks[:look + 1])
+        return 1.0 if spent <= self.alpha else math.inf
+
+    def judged(self, stat: Statistic, look: int) -> Statistic:
+        """``stat`` with this look's band."""
+        return _Looked(stat.name, stat.values, stat.threshold, stat.above, stat.over, stat.tolerance,
+                       band=self.band(stat, look))
+
+    def verdict(self, verdict: "Verdict", look: int) -> "Verdict":
+        """``verdict`` (pooled over the seeds so far) judged at look ``look``, its control too."""
+        ctl = None if verdict.control is None else self.verdict(verdict.control, look)
+        return Verdict(verdict.claim, tuple(self.judged(s, look) for s in verdict.statistics), verdict.extra, ctl,
+                       verdict.is_control)
+
+    def needed(self, verdict: "Verdict", units: int):
+        """For a claim undecided after ``units`` seeds: about how many seeds one confirmation (a single look at
+        level alpha) would need to decide it at the observed effect and spread, or ``None`` where more seeds
+        cannot decide it (an ``each`` statistic with seeds on both sides of its threshold, or nearer to it than
+        their spread, which only grows with more seeds)."""
+        need = units
+        for v in ([verdict] + ([verdict.control] if verdict.control is not None else [])):
+            for s in v.statistics:
+                if self.judged(s, len(self.looks) - 1).robust or s.over == "exact":
+                    continue
+                if s.over == "each":
+                    return None
+                m = s.mean
+                sd = math.sqrt(sum((x - m) ** 2 for x in s.values) / (s.n - 1)) if s.n > 1 else math.inf
+                effect = abs(s._signed(m))
+                per_unit = s.n / units
+                n = None
+                for k in range(max(s.n, 2), 100_001):
+                    if effect > t_quantile(1.0 - self.alpha / 2, k - 1) * sd / math.sqrt(k):
+                        n = k
+                        break
+                if n is None:
+                    return None
+                need = max(need, math.ceil(n / per_unit))
+        return need
+
+    def describe(self) -> str:
+        return (f"looks at {', '.join(str(n) for n in self.looks)} seeds, at most a {self.alpha:.0%} chance over "
+                f"all looks of deciding a statistic that sits on its threshold")
 
 
 def __getattr__(name):

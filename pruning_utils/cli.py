@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import sys
 import time
 from pathlib import Path
 
-from .experiments import EXPERIMENTS, get_experiment, headline, stored_verdicts
+from .claims import evaluate, record
+from .confirm import confirm, refuse_reserved_seeds
+from .experiments import EXPERIMENTS, get_experiment, headline, shown, stored_verdicts
 from .params import describe, validate
 from .provenance import provenance, read_result, write_result
 
@@ -55,11 +58,14 @@ def reproduce(chapter: str, profile: str = "default", overrides=None, out_dir="r
     if "run_dir" in exp.SCHEMA and params.get("run_dir") is None:
         params["run_dir"] = str(Path(run_root) / name / profile)
     params = validate(params, exp.SCHEMA)
+    refuse_reserved_seeds(params)
     t0 = time.perf_counter()
     result = exp.run(**params)
     wall = time.perf_counter() - t0
     path = Path(out_dir) / name / f"{profile}.json"
-    write_result(path, result, provenance(params, str(result.get("device", params.get("device"))), wall))
+    result = json.loads(json.dumps(result, default=float))    # judged as it will be read back
+    write_result(path, result, provenance(params, str(result.get("device", params.get("device"))), wall),
+                 claims=record(evaluate(list(getattr(exp, "CLAIMS", ())), result)))
     return path
 
 
@@ -82,19 +88,25 @@ def claims_table(results_dir="results", run_missing=False, run_root="runs", devi
             lines.append(f"{chapter}:")
             current = chapter
         lines.append(f"  {claim.id} [{claim.paper}; {claim.kind_text}]: {claim.statement}")
-        if not row["verdicts"]:
+        if not row["verdicts"] and not row["confirmations"]:
             lines.append(f"      no stored result: python -m pruning_utils reproduce {chapter} (or claims --run)")
+        for prof, v in row["confirmations"].items():
+            ctl = f" (control: {v['control']})" if v["control"] is not None else ""
+            lines.append(f"      confirmation {prof} #{v['index']} ({v['device']}): {shown(v)}{ctl}")
         for prof, v in row["verdicts"].items():
             ctl = f" (control: {v['control']})" if v["control"] is not None else ""
-            lines.append(f"      {prof} ({v['device']}): {v['word']}{ctl}")
+            lines.append(f"      exploration {prof} ({v['device']}): {shown(v)}{ctl}")
     h = headline(rows)
     ev = h["evidence"]
-    lines += ["", f"{h['claims']} claims at the default profile: evidence that holds against its control "
-                  f"{ev['holds']}, does not hold {ev['does not hold']}, not discriminating "
+    lines += ["", f"{h['claims']} claims; exploration at the default profile: evidence that holds against its "
+                  f"control {ev['holds']}, does not hold {ev['does not hold']}, not discriminating "
                   f"{ev['not discriminating']}, holds with no control yet {ev['holds, no control']}, "
                   f"not robust {ev['not robust']}; checks {sum(h['checks'].values())} "
                   f"({', '.join(f'{k} {n}' for k, n in sorted(h['checks'].items())) or 'none'}); "
-                  f"no stored result {h['no stored result']}"]
+                  f"no stored result {h['no stored result']}",
+              "confirmed at the default profile, evidence claims per paper:"]
+    for paper, counts in h["confirmed"].items():
+        lines.append(f"  {paper}: " + ", ".join(f"{k} {n}" for k, n in counts.items() if n))
     return "\n".join(lines)
 
 
@@ -109,6 +121,10 @@ def main(argv=None) -> int:
     r.add_argument("--device", default=None, help="auto, cpu or cuda")
     r.add_argument("--out", default="results", help="results folder (default: results)")
     r.add_argument("--runs", default="runs", help="checkpoint folder (default: runs)")
+    r.add_argument("--confirm", action="store_true",
+                   help="a confirmation: the profile on seeds reserved for it, never used before, added look by look "
+                        "as the experiment's plan says until every claim is decided; writes "
+                        "results/CHAPTER/confirm/PROFILE-K.json (see pruning_utils.confirm)")
     r.add_argument("--smoke", action="store_true",
                    help="run the profile's whole pipeline cut to a few steps on stand-in data of its real shape, "
                         "writing nothing under --out or --runs; print each phase's time and the peak memory")
@@ -136,6 +152,9 @@ def main(argv=None) -> int:
         if args.command == "reproduce" and args.smoke:
             from .smoke import smoke, smoke_report
             print(smoke_report(smoke(args.chapter, args.profile, _parse_set(args.set), args.device)))
+        elif args.command == "reproduce" and args.confirm:
+            path = confirm(args.chapter, args.profile, _parse_set(args.set), args.out, args.runs, args.device)
+            print(f"wrote {path}")
         elif args.command == "reproduce":
             path = reproduce(args.chapter, args.profile, _parse_set(args.set), args.out, args.runs,
                              args.device)

@@ -64,10 +64,14 @@ def provenance(params: dict, device: str, wall_time_s: float) -> dict:
             "wall_time_s": wall_time_s, "parameters": params}
 
 
-def write_result(path, result: dict, prov: dict):
-    """Write ``{"result": ..., "provenance": ...}`` as JSON, atomically."""
-    atomic_write_text(path, json.dumps({"result": result, "provenance": prov}, indent=1, sort_keys=True,
-                                       default=float))
+def write_result(path, result: dict, prov: dict, claims: dict | None = None):
+    """Write ``{"result": ..., "provenance": ..., "claims": ...}`` as JSON, atomically. ``claims``: what
+    :func:`pruning_utils.claims.record` keeps of the verdicts the run got (each claim's definition digest and
+    word), so that a claim edited later shows as such instead of re-judging the result."""
+    data = {"result": result, "provenance": prov}
+    if claims is not None:
+        data["claims"] = claims
+    atomic_write_text(path, json.dumps(data, indent=1, sort_keys=True, default=float))
 
 
 def read_result(chapter: str, profile: str, results_dir="results"):

@@ -332,7 +332,7 @@ def test_claims_table_lists_every_claim_and_stored_verdicts(tmp_path):
     for _, c in all_claims():   # each claim's kind beside its paper
         assert f"[{c.paper}; {c.kind_text}]: {c.statement}" in text
     assert {c.kind_text.split(";")[0] for _, c in all_claims()} == {"check", "evidence"}
-    assert text.rstrip().endswith(f"no stored result {len(all_claims())}")   # the headline counts them
+    assert f"no stored result {len(all_claims())}\n" in text   # the headline counts them
     # a result stored by `reproduce` is evaluated, claim by claim
     tiny = dict(dataset="digits", epochs=2, rounds=3, prune_fraction=0.5, seeds=1, batch_size=64,
                 diagram_rounds=2, device="cpu")
@@ -340,7 +340,7 @@ def test_claims_table_lists_every_claim_and_stored_verdicts(tmp_path):
     text = claims_table(results_dir=tmp_path)
     block = text.split("\ntopology:")[1].split("\n" + "lenses:")[0]   # this chapter's lines only
     n = len(get_experiment("topology").CLAIMS)
-    assert block.count("default (cpu): ") == n
+    assert block.count("exploration default (cpu): ") == n
     assert "no stored result" not in block
 
 
@@ -375,7 +375,7 @@ def test_scales_table_marks_differences_and_missing_profiles(tmp_path, monkeypat
         (tmp_path / "topology").mkdir(exist_ok=True)
         (tmp_path / "topology" / f"{prof}.json").write_text(json.dumps(
             {"result": {"x": [3.0, 3.1, 2.9], "y": [y, y + 0.1, y - 0.1]}, "provenance": {"device": {"cpu": "x86_64"}, "commit": "abc", "wall_time_s": 60}}))
-    lines = scales_table("05", tmp_path).splitlines()
+    lines = scales_table("05", tmp_path, confirmed=()).splitlines()
     assert lines[0].split() == ["claim", "kind", "default", "full"]
     row = {ln.split()[0]: ln for ln in lines[2:]}
     assert "<- differs" not in row["same_claim"] and row["same_claim"].count("holds, no control") == 2
@@ -386,6 +386,13 @@ def test_scales_table_marks_differences_and_missing_profiles(tmp_path, monkeypat
     text = scales_table("topology", tmp_path, profiles=("default", "paper"))
     assert "python -m pruning_utils reproduce topology --profile paper" in text
     assert "<- differs" not in text
+    # the confirmation column comes first; where none is stored, '-' and the command that makes one
+    lines = scales_table("05", tmp_path).splitlines()
+    assert lines[0].split() == ["claim", "kind", "confirmed", "(default)", "default", "full"]
+    assert lines[-1] == ("confirmed (default): not stored; python -m pruning_utils reproduce topology --profile "
+                         "default --confirm")
+    with pytest.raises(ValueError, match="parameter 'confirmed'"):
+        scales_table("topology", tmp_path, confirmed=("nonsense",))
     with pytest.raises(ValueError, match="parameter 'profiles'"):
         scales_table("topology", tmp_path, profiles=("nonsense",))
     with pytest.raises(ValueError, match="chapter"):

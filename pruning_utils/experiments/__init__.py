@@ -10,6 +10,7 @@ Each module defines ``SCHEMA`` (its parameters, see :mod:`pruning_utils.params`)
 from __future__ import annotations
 
 import importlib
+import json
 
 EXPERIMENTS = {"foundations": "pruning_utils.experiments.foundations",
                "koopman": "pruning_utils.experiments.koopman",
@@ -30,7 +31,7 @@ NOTEBOOKS = {"foundations": "00_foundations", "koopman": "01_koopman", "spline":
              "topology": "05_topology", "lenses": "06_lenses"}
 
 __all__ = ["EXPERIMENTS", "NOTEBOOKS", "get_experiment", "all_claims", "stored_verdicts", "headline",
-           "scales_table", "stored_report"]
+           "scales_table", "stored_report", "judge", "shown"]
 
 
 def get_experiment(name: str):
@@ -50,17 +51,87 @@ def all_claims() -> list:
     return out
 
 
+def judge(claims, stored) -> list:
+    """Each claim's verdict on a stored result as the book shows it, in the order of ``claims``.
+
+    ``stored``: ``{"result", "provenance", "claims"}`` as ``reproduce`` (or ``reproduce --confirm``) wrote
+    it. Each entry is ``{"word", "control", "status", "now"}``:
+
+    - ``status = "as run"``: the claim's definition (:func:`pruning_utils.claims.digest`) is the one that
+      judged the run; ``word`` is the word it got then;
+    - ``"edited"``: the claim changed since the run; ``word`` is still the word it had then (never silently
+      re-judged) and ``now`` the word today's definition gives, for information: a result judged by an edited
+      claim needs a new run (for a confirmation, on new seeds);
+    - ``"judged later"``: the run kept no record of this claim (written before records were kept, or the claim
+      was added since): ``word`` is today's definition's.
+
+    For a confirmation, ``word`` may be ``undecided`` and the entry carries ``seeds`` (how many it was decided
+    on, or the cap), ``needed`` (for an undecided claim, about how many seeds would decide it; None where more
+    seeds cannot) and ``look``.
+    """
+    from ..claims import Plan, digest, evaluate
+    rec = stored.get("claims") or {}
+    result = stored["result"]
+    confirmation = isinstance(result, dict) and result.get("kind") == "confirmation"
+    now = {}
+    if confirmation:
+        from ..confirm import replay
+        state = replay(claims, result["results"], Plan(tuple(result["plan"]["looks"]), result["plan"]["alpha"]),
+                       result["calls_per_look"])
+        for c in claims:
+            v = state[c.id]["verdict"]
+            now[c.id] = ("undecided" if v.word == "not robust" else v.word,
+                         None if v.control is None else v.control.subject_word)
+    else:
+        for v in evaluate(claims, result):
+            now[v.claim.id] = (v.word, None if v.control is None else v.control.subject_word)
+    out = []
+    for c in claims:
+        r = rec.get(c.id)
+        if r is None:
+            e = {"word": now[c.id][0], "control": now[c.id][1], "status": "judged later", "now": now[c.id][0]}
+        else:
+            e = {"word": r["word"], "control": r.get("control"),
+                 "status": "as run" if r.get("digest") == digest(c) else "edited", "now": now[c.id][0]}
+            for k in ("seeds", "needed", "look"):
+                if k in r:
+                    e[k] = r[k]
+        out.append(e)
+    return out
+
+
+def shown(entry: dict) -> str:
+    """The words the book prints for an entry of :func:`judge`: the word, and what the reader must know about
+    it (edited since the run, judged after it, how many seeds would decide an undecided claim); no number a
+    CPU could change."""
+    word = entry["word"]
+    if word == "undecided" and "seeds" in entry:
+        word = f"undecided at {entry['seeds']} seeds" + (
+            "" if entry.get("needed") is None else f" (about {entry['needed']} would decide it)")
+    if entry["status"] == "edited":
+        return f"{word} [claim edited since this run; rerun]"
+    if entry["status"] == "judged later":
+        return f"{word} [judged after the run]"
+    return word
+
+
+def _where(provenance: dict) -> str:
+    dev = provenance.get("device", {})
+    return (dev.get("gpu") or dev.get("requested") or "?") if isinstance(dev, dict) else str(dev)
+
+
 def stored_verdicts(results_dir="results") -> list:
     """Every claim with its verdict on every stored result of its chapter.
 
-    Returns ``[{"chapter", "claim", "verdicts": {profile: {"word", "device", "control"}}}]``
-    in chapter order (``control``: the control's own word, or ``None``); a
-    result is ``results/<chapter>/<profile>.json`` as ``python -m pruning_utils
-    reproduce`` writes it (profiles in the order the experiment declares
-    them). Used by ``python -m pruning_utils claims`` and by the book's
-    scorecard page, so the two cannot disagree.
+    Returns ``[{"chapter", "claim", "verdicts": {profile: entry}, "confirmations": {profile: entry}}]`` in
+    chapter order; an entry is :func:`judge`'s (``word``, ``control``, ``status``, ``now``) with ``device``
+    added (and for a confirmation ``index``, its number). ``verdicts`` are the exploration results
+    (``results/<chapter>/<profile>.json`` as ``python -m pruning_utils reproduce`` writes them, profiles in
+    the order the experiment declares them); ``confirmations`` the newest confirmation of each profile
+    (``results/<chapter>/confirm/<profile>-<k>.json``). Used by ``python -m pruning_utils claims`` and by the
+    book's scorecard page, so the two cannot disagree.
     """
-    from ..claims import evaluate
+    from ..confirm import confirmations
     from ..provenance import read_result
     rows, by_chapter = [], {}
     for chapter, claim in all_claims():
@@ -69,25 +140,33 @@ def stored_verdicts(results_dir="results") -> list:
         exp = get_experiment(chapter)
         stored = {prof: read_result(chapter, prof, results_dir) for prof in exp.PROFILES}
         stored = {k: v for k, v in stored.items() if v is not None}
-        verdicts = {prof: evaluate(claims, data["result"]) for prof, data in stored.items()}
+        judged = {prof: judge(claims, data) for prof, data in stored.items()}
+        latest = {}
+        for path in confirmations(chapter, results_dir):
+            latest[path.stem.rsplit("-", 1)[0]] = path       # oldest first: the newest stays
+        conf = {}
+        for prof in [p for p in exp.PROFILES if p in latest]:
+            data = json.loads(latest[prof].read_text())
+            conf[prof] = (data, judge(claims, data))
         for j, claim in enumerate(claims):
-            per = {}
-            for prof, vs in verdicts.items():
-                dev = stored[prof]["provenance"].get("device", {})
-                where = (dev.get("gpu") or dev.get("requested") or "?") if isinstance(dev, dict) else str(dev)
-                ctl = vs[j].control
-                per[prof] = {"word": vs[j].word, "device": where,
-                             "control": None if ctl is None else ctl.subject_word}
-            rows.append({"chapter": chapter, "claim": claim, "verdicts": per})
+            per = {prof: {**js[j], "device": _where(stored[prof]["provenance"])} for prof, js in judged.items()}
+            cf = {prof: {**js[j], "device": _where(data["provenance"]), "index": data["result"]["index"]}
+                  for prof, (data, js) in conf.items()}
+            rows.append({"chapter": chapter, "claim": claim, "verdicts": per, "confirmations": cf})
     return rows
 
 
 def headline(rows, profile="default") -> dict:
-    """Counts for the scorecard's headline from :func:`stored_verdicts` rows, at ``profile``:
-    evidence claims by word (``holds`` means the control failed), checks apart, and claims with no
-    stored result."""
+    """Counts for the scorecard's headline from :func:`stored_verdicts` rows, at ``profile``: evidence claims by
+    their exploration word (``holds`` means the control failed), checks apart, claims with no stored result;
+    and ``confirmed``, per paper, the evidence claims by their confirmation word at ``profile`` (``reproduces``:
+    holds against its control; ``does not``; ``not discriminating``; ``undecided``; ``edited``: confirmed by a
+    definition since edited; ``not confirmed``: no confirmation stored)."""
     from ..claims import WORDS
-    out = {"claims": len(rows), "evidence": {w: 0 for w in WORDS}, "checks": {}, "no stored result": 0}
+    out = {"claims": len(rows), "evidence": {w: 0 for w in WORDS}, "checks": {}, "no stored result": 0,
+           "confirmed": {}}
+    names = {"holds": "reproduces", "does not hold": "does not", "not discriminating": "not discriminating",
+             "undecided": "undecided", "holds, no control": "holds, no control"}
     for r in rows:
         v = r["verdicts"].get(profile)
         if v is None:
@@ -96,6 +175,13 @@ def headline(rows, profile="default") -> dict:
             out["checks"][v["word"]] = out["checks"].get(v["word"], 0) + 1
         else:
             out["evidence"][v["word"]] += 1
+        if r["claim"].kind == "check":
+            continue
+        per = out["confirmed"].setdefault(r["claim"].paper, {w: 0 for w in (*dict.fromkeys(names.values()),
+                                                                             "edited", "not confirmed")})
+        c = r.get("confirmations", {}).get(profile)
+        key = "not confirmed" if c is None else "edited" if c["status"] != "as run" else names[c["word"]]
+        per[key] += 1
     return out
 
 
@@ -112,45 +198,60 @@ def _scale_profiles(chapter, profiles):
     return key, exp, profiles
 
 
-def scales_table(chapter: str, results_dir="results", profiles=("default", "full")) -> str:
-    """The chapter's claims against its stored results at each of ``profiles`` ("default vs full"), as text.
+def scales_table(chapter: str, results_dir="results", profiles=("default", "full"), confirmed=("default",)) -> str:
+    """The chapter's claims against its stored results, as text: the confirmation verdict at each of
+    ``confirmed``, then the exploration verdict at each of ``profiles`` ("default vs full").
 
-    One row per claim: its id and kind, then the verdict word at each profile
-    (``-`` where that profile's result is not stored), and ``<- differs``
-    where two stored verdicts differ. Words only, no number, so a checked
-    cell can print it; under the table, the command that produces each
-    profile not stored. Reads ``results/<chapter>/<profile>.json``; runs
-    nothing.
+    One row per claim: its id and kind, then the words (:func:`shown`: a claim edited since a run is shown
+    as such with the word it had, never re-judged), ``-`` where nothing is stored, and ``<- differs`` where
+    two exploration verdicts differ. Words only, no decimal number, so a checked cell can print it; under the
+    table, the command that produces each result not stored. Reads ``results/<chapter>/``; runs nothing.
     """
-    from ..claims import evaluate
+    from ..confirm import latest_confirmation
     from ..provenance import read_result
     key, exp, profiles = _scale_profiles(chapter, profiles)
+    confirmed = tuple(confirmed)
+    unknown = [p for p in confirmed if p not in exp.PROFILES]
+    if unknown:
+        raise ValueError(f"parameter 'confirmed' = {unknown!r} is not allowed for chapter {key!r}; expected profiles "
+                         f"among {', '.join(exp.PROFILES)}")
     claims = list(getattr(exp, "CLAIMS", ()))
     stored = {p: read_result(key, p, results_dir) for p in profiles}
-    words = {p: [v.word for v in evaluate(claims, d["result"])] for p, d in stored.items() if d is not None}
-    rows = [("claim", "kind", *profiles, "")]
+    judged = {p: judge(claims, d) for p, d in stored.items() if d is not None}
+    conf = {p: latest_confirmation(key, p, results_dir) for p in confirmed}
+    cjudged = {p: judge(claims, d) for p, d in conf.items() if d is not None}
+    rows = [("claim", "kind", *(f"confirmed ({p})" for p in confirmed), *profiles, "")]
     for j, c in enumerate(claims):
-        ws = [words[p][j] if p in words else "-" for p in profiles]
-        seen = {w for w in ws if w != "-"}
-        rows.append((c.id, "check" if c.kind == "check" else "evidence", *ws, "<- differs" if len(seen) > 1 else ""))
+        cs = [shown(cjudged[p][j]) if p in cjudged else "-" for p in confirmed]
+        ws = [shown(judged[p][j]) if p in judged else "-" for p in profiles]
+        seen = {judged[p][j]["word"] for p in profiles if p in judged}
+        rows.append((c.id, "check" if c.kind == "check" else "evidence", *cs, *ws,
+                     "<- differs" if len(seen) > 1 else ""))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(x.ljust(w) for x, w in zip(r, widths)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths).rstrip())
+    lines.insert(1, "  ".join("-" * w for w in widths[:-1]).rstrip())
+    for p in confirmed:
+        if p not in cjudged:
+            lines.append(f"confirmed ({p}): not stored; python -m pruning_utils reproduce {key} --profile {p} --confirm")
     for p in profiles:
-        if p not in words:
+        if p not in judged:
             lines.append(f"{p}: not stored; python -m pruning_utils reproduce {key} --profile {p}")
     return "\n".join(lines)
 
 
 def stored_report(chapter: str, profile: str = "full", results_dir="results") -> str:
     """The numbers behind the claims' verdicts on a stored result (for an unchecked cell): a line of its
-    provenance, then :func:`pruning_utils.claims.numbers_report`; where the result is not stored, the command
-    that makes it. Runs nothing."""
+    provenance, the claims edited since the run (with the word each had), then
+    :func:`pruning_utils.claims.numbers_report` by today's definitions; where the result is not stored, the
+    command that makes it. Runs nothing."""
     from ..claims import evaluate, numbers_report
     from ..provenance import describe_provenance, read_result
     key, exp, _ = _scale_profiles(chapter, (profile,))
     stored = read_result(key, profile, results_dir)
     if stored is None:
         return f"No {profile} result stored: python -m pruning_utils reproduce {key} --profile {profile}"
-    return (f"{profile} profile: {describe_provenance(stored['provenance'])}\n"
-            + numbers_report(evaluate(list(getattr(exp, "CLAIMS", ())), stored["result"])))
+    claims = list(getattr(exp, "CLAIMS", ()))
+    edited = [f"{c.id}: edited since this run (it had {e['word']}; today's definition gives {e['now']})"
+              for c, e in zip(claims, judge(claims, stored)) if e["status"] == "edited"]
+    return "\n".join([f"{profile} profile: {describe_provenance(stored['provenance'])}", *edited,
+                      numbers_report(evaluate(claims, stored["result"]))])

@@ -32,6 +32,7 @@ is refuted where more targets exceed it than a binomial tolerance allows
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import time
 
@@ -39,7 +40,7 @@ import numpy as np
 import torch
 
 from .. import bounds as B
-from ..claims import Claim, Control, Statistic, not_measured
+from ..claims import Claim, Control, Plan, Statistic, not_measured
 from ..meter import note_structure, work
 from ..params import Choice, Float, FloatList, Int, validate
 from ..train import resolve_device
@@ -85,6 +86,10 @@ PROFILES = {
 }
 
 #: what a smoke run cuts (:mod:`pruning_utils.smoke`): few targets and ascent steps, the profile's sizes kept
+#: confirmation plan (pruning_utils.confirm): looks after 1, 2 and 3 runs on fresh seeds, each run a new draw of
+#: targets split into ``folds`` groups, so 5, 10 and 15 replicates at the default
+CONFIRM = {"default": Plan((1, 2, 3)), "full": Plan((1, 2, 3))}
+
 SMOKE = {"targets": 10, "samples": 8, "starts": 2, "steps": 2, "folds": 3}
 
 
@@ -226,8 +231,9 @@ def run(**params) -> dict:
     device = resolve_device(p["device"])
     n0, nL = p["input_dim"], p["output_dim"]
     out = {"width": {}, "depth": {}, "rate": {}, "conv": {}, "layer": {}}
-    seeds = iter(range(p["seed"] * 10_000 + 7, 10**9, 101))  # a fresh seed for every setting
-    layer_seeds = iter(range(p["seed"] * 10_000 + 5_007, 10**9, 101))  # apart, so the other sweeps keep theirs
+    # a fresh seed for every setting (no upper end: a confirmation's seeds start at 100,000)
+    seeds = itertools.count(p["seed"] * 10_000 + 7, 101)
+    layer_seeds = itertools.count(p["seed"] * 10_000 + 5_007, 101)  # apart, so the other sweeps keep theirs
     for method in B.METHODS:
         out["width"][method] = [_setting(p, [n0] + [w] * p["depth"] + [nL], method, p["rate"], next(seeds), device)
                                 for w in _int_list(p["widths"])]
