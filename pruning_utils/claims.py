@@ -55,6 +55,7 @@ Example
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import inspect
 import io
@@ -680,6 +681,7 @@ def t_sf(t: float, df: int) -> float:
     return tail if t >= 0 else 1.0 - tail
 
 
+@functools.lru_cache(maxsize=4096)
 def t_quantile(p: float, df: int) -> float:
     """The ``p`` quantile of Student's t with ``df`` degrees of freedom (bisection on :func:`t_sf`)."""
     if not 0.0 < p < 1.0 or df < 1:
@@ -800,13 +802,18 @@ class Plan:
                 sd = math.sqrt(sum((x - m) ** 2 for x in s.values) / (s.n - 1)) if s.n > 1 else math.inf
                 effect = abs(s._signed(m))
                 per_unit = s.n / units
-                n = None
-                for k in range(max(s.n, 2), 100_001):
-                    if effect > t_quantile(1.0 - self.alpha / 2, k - 1) * sd / math.sqrt(k):
-                        n = k
-                        break
-                if n is None:
-                    return None
+                def decides(k):
+                    return effect > t_quantile(1.0 - self.alpha / 2, k - 1) * sd / math.sqrt(k)
+
+                lo, hi = max(s.n, 2), max(s.n, 2)
+                while not decides(hi):          # the band shrinks with k: double, then bisect
+                    lo, hi = hi, 2 * hi
+                    if hi > 100_000:
+                        return None
+                while hi - lo > 1 and not decides(lo):
+                    mid = (lo + hi) // 2
+                    lo, hi = (lo, mid) if decides(mid) else (mid, hi)
+                n = lo if decides(lo) else hi
                 need = max(need, math.ceil(n / per_unit))
         return need
 

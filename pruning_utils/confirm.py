@@ -88,7 +88,7 @@ def next_seed(chapter: str, results_dir="results", run_root="runs") -> int:
     for path in Path(run_root, chapter).glob("confirm-*/looks.json"):
         data = json.loads(path.read_text()).get("data", {})
         if "first_seed" in data:
-            last = max(last, data["first_seed"] + data.get("cap", 0))
+            last = max(last, data["first_seed"] + data.get("cap", 1) - 1)
     return last + SEED_GAP
 
 

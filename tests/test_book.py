@@ -55,6 +55,28 @@ def test_notebook_committed_executed(nb_path):
 
 
 @pytest.mark.parametrize("nb_path", CHAPTERS, ids=lambda p: p.stem)
+def test_stored_results_cells_are_current(nb_path, monkeypatch):
+    """Each cell that reads only stored results (a confirmation's verdicts, the default-vs-full table) shows what
+    it prints today from ``results/``: a stored result or a claim changed since, the committed page would be
+    stale (``python tools/refresh_stored_cells.py`` reprints those cells)."""
+    import contextlib
+    import io
+    sys.path.insert(0, str(ROOT / "tools"))
+    from refresh_stored_cells import MARKER
+    nb = nbformat.read(nb_path, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and MARKER in c.source]
+    assert cells, f"{nb_path.name}: no cell shows the stored confirmation"
+    assert any("confirmed_report(" in c.source for c in cells)
+    monkeypatch.chdir(nb_path.parent)
+    for c in cells:
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            exec(compile(c.source, nb_path.name, "exec"), {"__name__": "__main__"})
+        shown = "".join(o.get("text", "") for o in c.get("outputs", []))
+        assert shown == buf.getvalue(), f"{nb_path.name}: run python tools/refresh_stored_cells.py"
+
+
+@pytest.mark.parametrize("nb_path", CHAPTERS, ids=lambda p: p.stem)
 def test_parameters_cell_is_literals(nb_path):
     """Papermill injects after the `parameters` cell, so it must hold literal assignments only."""
     nb = nbformat.read(nb_path, as_version=4)
@@ -137,7 +159,7 @@ def test_book_builds_from_committed_outputs(committed_book):
     # the scorecard page: every claim, with the verdicts `python -m pruning_utils claims` gives on results/
     import html as html_lib
 
-    from pruning_utils.experiments import headline, stored_verdicts
+    from pruning_utils.experiments import NOTEBOOKS, headline, shown, stored_verdicts
     card = html_lib.unescape(re.sub(r"<[^>]+>", " ", (html / "scorecard.html").read_text()))
     card = " ".join(card.split()).translate({0x2019: "'", 0x2018: "'", 0x201C: '"', 0x201D: '"'})  # smart quotes
     rows = stored_verdicts(ROOT / "results")
@@ -148,6 +170,9 @@ def test_book_builds_from_committed_outputs(committed_book):
         assert f"{c.id} {' '.join(c.statement.split())} " in card, c.id
         assert re.search(re.escape(c.id) + r" .*? " + re.escape(default), card), c.id
         assert f"{' '.join(c.statement.split())} {c.kind_text} " in card, c.id
+        cf = row["confirmations"].get("default")    # the confirmation's verdict comes first, words as shown()
+        confirmed = " ".join(shown(cf).split()) if cf else "not confirmed yet"
+        assert f"{c.kind_text} {NOTEBOOKS[row['chapter']].replace('_', ' ')} {confirmed}" in card, c.id
     # the headline counts evidence against its control and checks apart
     h = headline(rows)
     assert f"{h['evidence']['holds']} hold against their control" in card

@@ -31,7 +31,7 @@ NOTEBOOKS = {"foundations": "00_foundations", "koopman": "01_koopman", "spline":
              "topology": "05_topology", "lenses": "06_lenses"}
 
 __all__ = ["EXPERIMENTS", "NOTEBOOKS", "get_experiment", "all_claims", "stored_verdicts", "headline",
-           "scales_table", "stored_report", "judge", "shown"]
+           "scales_table", "stored_report", "judge", "shown", "confirmed_report"]
 
 
 def get_experiment(name: str):
@@ -107,7 +107,8 @@ def shown(entry: dict) -> str:
     word = entry["word"]
     if word == "undecided" and "seeds" in entry:
         word = f"undecided at {entry['seeds']} seeds" + (
-            "" if entry.get("needed") is None else f" (about {entry['needed']} would decide it)")
+            " (more seeds alone would not decide it)" if entry.get("needed") is None else
+            f" (one look at about {entry['needed']} seeds would decide it)")
     if entry["status"] == "edited":
         return f"{word} [claim edited since this run; rerun]"
     if entry["status"] == "judged later":
@@ -255,3 +256,31 @@ def stored_report(chapter: str, profile: str = "full", results_dir="results") ->
               for c, e in zip(claims, judge(claims, stored)) if e["status"] == "edited"]
     return "\n".join([f"{profile} profile: {describe_provenance(stored['provenance'])}", *edited,
                       numbers_report(evaluate(claims, stored["result"]))])
+
+
+def confirmed_report(chapter: str, profile: str = "default", results_dir="results") -> str:
+    """The verdicts the book reports for a chapter (for a checked cell, before the chapter's own run): one line
+    per claim from the newest stored confirmation at ``profile``, its word (:func:`shown`), the statement, the
+    control, and the number of seeds it was decided on; words and whole numbers only. Where no confirmation is
+    stored, the command that makes one. Runs nothing."""
+    from ..confirm import latest_confirmation
+    key, exp, _ = _scale_profiles(chapter, (profile,))
+    claims = list(getattr(exp, "CLAIMS", ()))
+    data = latest_confirmation(key, profile, results_dir)
+    if data is None:
+        return (f"No confirmation of the {profile} profile stored: python -m pruning_utils reproduce {key} "
+                f"--profile {profile} --confirm")
+    res = data["result"]
+    looks = ", ".join(str(n) for n in res["plan"]["looks"])
+    unit = "seeds" if "seeds" in exp.SCHEMA else "runs on fresh seeds"
+    lines = [f"Confirmation {res['index']} of the {profile} profile ({len(res['seeds'])} {unit} from the reserved "
+             f"range; looks at {looks}):"]
+    for c, e in zip(claims, judge(claims, data)):
+        word = shown(e)
+        when = f"; decided at {e['seeds']} {unit.split()[0]}" if e.get("look") is not None else ""
+        line = c.line(e["word"]) if e["word"] in ("holds", "does not hold", "not discriminating",
+                                                  "holds, no control") else c.line("not robust")
+        head = "[check] " if c.kind == "check" else ""
+        rest = line[len(head) + line[len(head):].index("]") + 1:]
+        lines.append(f"{head}[{word}]{rest}{when}")
+    return "\n".join(lines)
