@@ -641,7 +641,7 @@ EACH_NULL_RATE = {1: 1.0, 2: 0.205, 3: 0.039, 4: 0.0072, 5: 0.0013, 6: 0.00023, 
 
 
 def each_null_rate(n: int) -> float:
-    """:data:`EACH_NULL_RATE` at ``n`` values (the value at eight for more)."""
+    """``EACH_NULL_RATE`` at ``n`` values (the value at eight for more)."""
     return EACH_NULL_RATE[min(max(int(n), 1), 8)]
 
 
@@ -736,7 +736,7 @@ class Plan:
       of freedom times its standard error (at three seeds and three looks, about eight standard errors: the
       price of looking three times with three seeds);
     - ``each`` statistics keep their rule (every value on one side, the nearest further than the spread), whose
-      chance of deciding a statistic on its threshold is fixed by n (:data:`EACH_NULL_RATE`): it may decide at a
+      chance of deciding a statistic on its threshold is fixed by n (``EACH_NULL_RATE``): it may decide at a
       look only while those chances summed over the looks so far stay within alpha (the looks 3, 5, 8 spend
       about 4%);
     - ``exact`` values involve no seed and are decided at the first look.

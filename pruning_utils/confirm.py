@@ -5,7 +5,7 @@ rule, control) is *exploration*: ``python -m pruning_utils reproduce CHAPTER
 --profile P`` writes one to ``results/<chapter>/<P>.json``. The verdict the book
 reports for a claim is its *confirmation's*: ``reproduce CHAPTER --profile P
 --confirm`` runs the same profile on seeds from a range reserved for it
-(:data:`CONFIRM_SEED_BASE` and up; exploration runs through ``reproduce``
+(``CONFIRM_SEED_BASE`` and up; exploration runs through ``reproduce``
 refuse them), never used before by any confirmation of the chapter, in the
 steps of the experiment's :class:`pruning_utils.claims.Plan` (seeds added look
 by look, up to its cap, stopping when every claim is decided), and writes
@@ -44,7 +44,7 @@ DEFAULT_PLAN = Plan((3, 5, 8))
 
 
 def plan_for(exp, profile: str) -> Plan:
-    """The experiment's declared plan for ``profile`` (``CONFIRM``), else :data:`DEFAULT_PLAN`."""
+    """The experiment's declared plan for ``profile`` (``CONFIRM``), else ``DEFAULT_PLAN``."""
     return getattr(exp, "CONFIRM", {}).get(profile, DEFAULT_PLAN)
 
 
@@ -80,7 +80,7 @@ def latest_confirmation(chapter: str, profile: str, results_dir="results"):
 
 def next_seed(chapter: str, results_dir="results", run_root="runs") -> int:
     """The first seed a new confirmation of ``chapter`` may use: past every seed any stored or unfinished
-    confirmation of the chapter took (and their derived seeds), or :data:`CONFIRM_SEED_BASE`."""
+    confirmation of the chapter took (and their derived seeds), or ``CONFIRM_SEED_BASE``."""
     last = CONFIRM_SEED_BASE - SEED_GAP
     for path in confirmations(chapter, results_dir):
         seeds = json.loads(path.read_text()).get("seeds", [])

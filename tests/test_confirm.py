@@ -250,3 +250,29 @@ def test_confirmation_stops_when_every_claim_is_decided(tmp_path, monkeypatch):
     data = json.loads(path.read_text())
     assert calls == [CONFIRM_SEED_BASE] and data["claims"]["always"]["word"] == "holds"
     assert data["claims"]["always"]["look"] == 0
+
+
+def test_stored_results_ran_their_profiles_parameters():
+    """Every stored result, exploration or confirmation, ran its profile as the experiment declares it today
+    (where-and-how parameters aside; a confirmation's seeds are its plan's): a profile changed since a run makes
+    that run another experiment's, to be rerun (a confirmation: on new seeds)."""
+    from pruning_utils.confirm import confirmations
+    from pruning_utils.params import validate
+    from pruning_utils.provenance import read_result
+    runtime = {"device", "progress", "run_dir", "data_root", "download"}
+    stale = []
+    for ch in EXPERIMENTS:
+        exp = get_experiment(ch)
+        stored = [(p, read_result(ch, p, ROOT / "results"), runtime) for p in exp.PROFILES]
+        stored += [(p.stem.rsplit("-", 1)[0], json.loads(p.read_text()), runtime | {"seed", "seeds"})
+                   for p in confirmations(ch, ROOT / "results")]
+        for prof, data, skip in stored:
+            if data is None:
+                continue
+            ran = data["provenance"]["parameters"]
+            now = validate(exp.PROFILES[prof], exp.SCHEMA)
+            diff = {k for k in set(ran) | set(now) if k not in skip and
+                    json.loads(json.dumps(ran.get(k))) != json.loads(json.dumps(now.get(k)))}
+            if diff:
+                stale.append(f"{ch} {prof}: {sorted(diff)}")
+    assert not stale, "\n".join(stale)
