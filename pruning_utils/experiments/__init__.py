@@ -272,12 +272,14 @@ def confirmed_report(chapter: str, profile: str = "default", results_dir="result
                 f"--profile {profile} --confirm")
     res = data["result"]
     looks = ", ".join(str(n) for n in res["plan"]["looks"])
-    unit = "seeds" if "seeds" in exp.SCHEMA else "runs on fresh seeds"
-    lines = [f"Confirmation {res['index']} of the {profile} profile ({len(res['seeds'])} {unit} from the reserved "
-             f"range; looks at {looks}):"]
+    n = len(res["seeds"])
+    unit = ("seed", "seeds") if "seeds" in exp.SCHEMA else ("run", "runs")
+    what = f"{n} {unit[n != 1]}" + ("" if "seeds" in exp.SCHEMA else " on fresh seeds")
+    lines = [f"Confirmation {res['index']} of the {profile} profile ({what} from the reserved range; looks at "
+             f"{looks} {unit[1]}):"]
     for c, e in zip(claims, judge(claims, data)):
         word = shown(e)
-        when = f"; decided at {e['seeds']} {unit.split()[0]}" if e.get("look") is not None else ""
+        when = f"; decided at {e['seeds']} {unit[e['seeds'] != 1]}" if e.get("look") is not None else ""
         line = c.line(e["word"]) if e["word"] in ("holds", "does not hold", "not discriminating",
                                                   "holds, no control") else c.line("not robust")
         head = "[check] " if c.kind == "check" else ""
