@@ -278,11 +278,10 @@ def confirmed_report(chapter: str, profile: str = "default", results_dir="result
     lines = [f"Confirmation {res['index']} of the {profile} profile ({what} from the reserved range; looks at "
              f"{looks} {unit[1]}):"]
     for c, e in zip(claims, judge(claims, data)):
-        word = shown(e)
         when = f"; decided at {e['seeds']} {unit[e['seeds'] != 1]}" if e.get("look") is not None else ""
-        line = c.line(e["word"]) if e["word"] in ("holds", "does not hold", "not discriminating",
-                                                  "holds, no control") else c.line("not robust")
-        head = "[check] " if c.kind == "check" else ""
-        rest = line[len(head) + line[len(head):].index("]") + 1:]
-        lines.append(f"{head}[{word}]{rest}{when}")
+        if c.kind == "check":
+            lines.append(f"[check] [{shown(e)}] {c.statement}{when}")
+        else:
+            control = f"control: {c.control.name}" if c.control is not None else "no control yet"
+            lines.append(f"[{shown(e)}] {c.statement} ({control}){when}")
     return "\n".join(lines)

@@ -85,11 +85,11 @@ PROFILES = {
     "full": {"widths": (64, 128, 256, 512), "depths": (1, 2, 3, 4, 6), "layer_inputs": (16, 64, 256, 1024)},
 }
 
-#: what a smoke run cuts (:mod:`pruning_utils.smoke`): few targets and ascent steps, the profile's sizes kept
 #: confirmation plan (pruning_utils.confirm): looks after 1, 2 and 3 runs on fresh seeds, each run a new draw of
 #: targets split into ``folds`` groups, so 5, 10 and 15 replicates at the default
 CONFIRM = {"default": Plan((1, 2, 3)), "full": Plan((1, 2, 3))}
 
+#: what a smoke run cuts (:mod:`pruning_utils.smoke`): few targets and ascent steps, the profile's sizes kept
 SMOKE = {"targets": 10, "samples": 8, "starts": 2, "steps": 2, "folds": 3}
 
 
