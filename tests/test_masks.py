@@ -495,3 +495,21 @@ def test_jaccard_max_is_what_the_counts_allow():
         u = {"x": torch.rand(50, generator=g) < 0.3, "y": torch.rand(20, generator=g) < 0.7}
         v = {"x": torch.rand(50, generator=g) < 0.6, "y": torch.rand(20, generator=g) < 0.2}
         assert jaccard(u, v) <= jaccard_max(u, v) <= 1.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([-math.inf, -1.0, -0.0, 0.0, 0.25, 1.0, 2.5, math.inf, math.nan]), min_size=1,
+                max_size=60), st.data(), st.sampled_from([torch.float32, torch.float64, torch.int64]))
+def test_lowest_is_the_stable_sorts_first_k(values, data, dtype):
+    """The selection in ``_lowest`` removes exactly the first k of a stable sort (ties to the lower index,
+    -0.0 equal to 0.0, NaN highest), for every k."""
+    from pruning_utils.masks import _lowest
+
+    if dtype == torch.int64:
+        values = [int(v) if math.isfinite(v) else 7 for v in values]
+    flat = torch.tensor(values, dtype=dtype)
+    k = data.draw(st.integers(-1, len(values) + 1))
+    expected = torch.zeros(len(values), dtype=torch.bool)
+    if k > 0:
+        expected[torch.sort(flat, stable=True).indices[:k]] = True
+    assert _lowest(flat, k).tolist() == expected.tolist()

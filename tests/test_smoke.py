@@ -138,13 +138,22 @@ def test_projection_table_reads_the_stored_projections(tmp_path):
     import json
     folder = tmp_path / "projection"
     folder.mkdir()
+    from pruning_utils.smoke import _counts_now
+
+    now = _counts_now(get_experiment("topology"), "topology", "paper")
     report = {"chapter": "topology", "profile": "paper",
-              "projection": {"groups": {"training": {"steps": 7_800_000, "seconds_per_step": 0.002}},
+              "projection": {"groups": {g: {"steps": n, "seconds_per_step": 0.002} for g, n in now.items()},
                              "hours": 4.3, "unmeasured": [], "structures": {data.HELD: 2 * 10**8}}}
     prov = {"device": {"cpu_count": 2}, "finished_utc": "2026-12-04T16:00:00+00:00"}
     (folder / "cpu.json").write_text(json.dumps({"provenance": prov, "table": [], "reports": [report]}))
     text = projection_table("topology", results_dir=tmp_path)
-    assert "2-core CPU, 2026-12-04" in text and "7,800,000" in text and "4.3 h" in text
+    assert "2-core CPU, 2026-12-04" in text and f"{sum(now.values()):,}" in text and "4.3 h" in text
     assert "not measured" in text                                       # the default profile has no report
-    assert "fits" in text
+    assert "fits" in text and "stale" not in text
+    # a projection of other parameters than the profile's today is marked, never shown as the profile's
+    g = next(iter(now))
+    report["projection"]["groups"][g]["steps"] += 1
+    (folder / "cpu.json").write_text(json.dumps({"provenance": prov, "table": [], "reports": [report]}))
+    text = projection_table("topology", results_dir=tmp_path)
+    assert "stale: profile changed" in text and "4.3 h" not in text and "stale: projected for other" in text
     assert projection_table("koopman", results_dir=tmp_path).startswith("no projection stored for koopman")
