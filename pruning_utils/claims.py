@@ -409,11 +409,13 @@ def evaluate(claims: Sequence[Claim], result: Mapping[str, Any]) -> list:
 def _pooled(claim: Claim, results, is_control=False) -> "Verdict":
     parts = [claim.statistics(r) for r in results]
     names = [tuple(s.name for s in stats) for stats, _ in parts]
-    if len(set(names)) != 1:
+    # matched by name: a result read back from JSON may list its parts in another order than a fresh one
+    if len({tuple(sorted(n)) for n in names}) != 1 or len(set(names[0])) != len(names[0]):
         raise ValueError(f"claim {claim.id!r}: the results give different statistics {names}")
     stats = list(parts[0][0])
     for other, _ in parts[1:]:
-        stats = [a.pooled(b) for a, b in zip(stats, other)]
+        by_name = {b.name: b for b in other}
+        stats = [a.pooled(by_name[a.name]) for a in stats]
     return Verdict(claim, tuple(stats), parts[0][1], is_control=is_control)
 
 

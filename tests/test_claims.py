@@ -11,6 +11,7 @@ import pytest
 from pruning_utils.claims import (MIN_SEEDS, WORDS, Claim, Control, Statistic, evaluate, numbers_report, pool,
                                   report)
 from pruning_utils.cli import claims_table, main, reproduce
+from pruning_utils.confirm import latest_confirmation
 from pruning_utils.experiments import EXPERIMENTS, NOTEBOOKS, all_claims, get_experiment
 from pruning_utils.params import validate
 from pruning_utils.provenance import read_result
@@ -41,6 +42,14 @@ KNOWN_NOT_ROBUST = {
                "exceeds the closest margin, and more seeds cannot shrink a spread that is there"),
 }
 
+#: claims whose word at the chapter's default does not survive the swap seed, and whose confirmation (the verdict
+#: the book reports, printed first) is undecided: the chapter's own word is exploration, shown as such
+KNOWN_SEED_SENSITIVE = {
+    "lenses": ({"pai_shuffle_conv"},
+               "on the conv net GraSP's and SynFlow's shuffle gaps spread from -0.01 to 0.23 over seeds around the "
+               "5-point bar: the default's three seeds say 'does not hold', seed 1000 added makes it 'not robust', "
+               "and the confirmation is undecided at its cap of 8 seeds"),
+}
 
 #: evidence claims whose control the stored run does not compute yet: the issue that adds it
 KNOWN_UNCONTROLLED = {
@@ -57,6 +66,10 @@ KNOWN_NOT_DISCRIMINATING = {
     "bounds": ({"bound_holds"},
                "on several layers the sup gap is a sampled lower estimate and the bound has several times the room "
                "it needs, so the mutant bound passes too; the one-layer claim with exact gaps catches the mutant"),
+    "lenses": ({"late_kmp_equals_gmp"},
+               "at the default's 8 epochs the weights have stopped moving before the last window: GMP of the "
+               "weights at its first step keeps the same set (Jaccard above 0.99), so late KMP adds nothing a "
+               "control can see (issue 38 revisits the window)"),
 }
 
 
@@ -261,7 +274,8 @@ def test_every_claim_has_a_kind_and_every_evidence_claim_a_control():
             assert c.id in KNOWN_UNCONTROLLED.get(ch, (set(), ""))[0], \
                 f"{ch}/{c.id}: an evidence claim with no control (give it one, or make it a check if it holds " \
                 f"by construction)"
-    for ch, (ids, _) in {**KNOWN_UNCONTROLLED, **KNOWN_NOT_DISCRIMINATING}.items():
+    listed = (KNOWN_UNCONTROLLED, KNOWN_NOT_DISCRIMINATING, KNOWN_SEED_SENSITIVE)
+    for ch, (ids, _) in [item for known in listed for item in known.items()]:
         known = {c.id: c for c in get_experiment(ch).CLAIMS}
         assert ids <= set(known), f"{ch}: unknown claims listed {ids - set(known)}"
     for ch, (ids, _) in KNOWN_UNCONTROLLED.items():
@@ -314,9 +328,15 @@ def test_claims_survive_a_change_of_seed(chapter):
     extra = {"seeds": 1} if "seeds" in exp.SCHEMA else {}
     swap = exp.run(**{**exp.PROFILES["default"], **extra, "seed": SWAP_SEED, "device": "cpu"})
     flipped = []
+    sensitive = KNOWN_SEED_SENSITIVE.get(chapter, (set(), ""))[0]
+    confirmed = (latest_confirmation(chapter, "default", ROOT / "results") or {}).get("claims", {})
     for v in (pool(exp.CLAIMS, base, swap) if extra else evaluate(exp.CLAIMS, swap)):
         if committed[v.claim.id] == "not robust":
             continue   # already reported as such
+        if v.claim.id in sensitive:
+            assert confirmed.get(v.claim.id, {}).get("word") == "undecided", \
+                f"{chapter}/{v.claim.id}: listed as seed-sensitive, but its confirmation decided it: remove it"
+            continue
         if v.word != committed[v.claim.id]:
             flipped.append(f"{v.claim.id}: chapter says {committed[v.claim.id]}, with seed {SWAP_SEED} added it is "
                            f"{v.word}; "
@@ -404,3 +424,14 @@ def test_scales_table_marks_differences_and_missing_profiles(tmp_path, monkeypat
     assert text.startswith("full profile: ") and "moving_claim (does not hold):" in text
     assert stored_report("topology", "paper", tmp_path) == ("No paper result stored: python -m pruning_utils "
                                                             "reproduce topology --profile paper")
+
+
+def test_pool_matches_statistics_by_name_not_order():
+    """A result read back from JSON (keys sorted) may list a claim's statistics in another order than a fresh
+    run: pooling pairs them by name, and refuses results whose statistics differ."""
+    c = Claim(id="two_parts", statement="both parts clear one", paper="frankle2019lottery",
+              check=lambda r: [Statistic(k, r[k], 1.0) for k in r])
+    v = pool([c], {"a": [2.0, 2.1], "b": [3.0, 3.1]}, {"b": [3.2], "a": [2.2]})[0]
+    assert [(s.name, s.values) for s in v.statistics] == [("a", (2.0, 2.1, 2.2)), ("b", (3.0, 3.1, 3.2))]
+    with pytest.raises(ValueError, match="different statistics"):
+        pool([c], {"a": [2.0], "b": [3.0]}, {"a": [2.2], "c": [3.2]})
