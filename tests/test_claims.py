@@ -413,6 +413,9 @@ def test_scales_table_marks_differences_and_missing_profiles(tmp_path, monkeypat
                          "default --confirm")
     with pytest.raises(ValueError, match="parameter 'confirmed'"):
         scales_table("topology", tmp_path, confirmed=("nonsense",))
+    # a profile other than the default gets a confirmation column once a confirmation of it is stored
+    head = scales_table("bounds", ROOT / "results").splitlines()[0]
+    assert "confirmed (default)" in head and "confirmed (full)" in head
     with pytest.raises(ValueError, match="parameter 'profiles'"):
         scales_table("topology", tmp_path, profiles=("nonsense",))
     with pytest.raises(ValueError, match="chapter"):

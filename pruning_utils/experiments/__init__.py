@@ -96,6 +96,8 @@ def judge(claims, stored) -> list:
             for k in ("seeds", "needed", "look"):
                 if k in r:
                     e[k] = r[k]
+            if confirmation and "seeds" not in get_experiment(result["chapter"]).SCHEMA:
+                e["unit"] = "runs"       # chapter 03: a plan counts runs, each a fresh draw of targets
         out.append(e)
     return out
 
@@ -106,9 +108,10 @@ def shown(entry: dict) -> str:
     CPU could change."""
     word = entry["word"]
     if word == "undecided" and "seeds" in entry:
-        word = f"undecided at {entry['seeds']} seeds" + (
-            " (more seeds alone would not decide it)" if entry.get("needed") is None else
-            f" (one look at about {entry['needed']} seeds would decide it)")
+        unit = entry.get("unit", "seeds")
+        word = f"undecided at {entry['seeds']} {unit}" + (
+            f" (more {unit} alone would not decide it)" if entry.get("needed") is None else
+            f" (one look at about {entry['needed']} {unit} would decide it)")
     if entry["status"] == "edited":
         return f"{word} [claim edited since this run; rerun]"
     if entry["status"] == "judged later":
@@ -199,9 +202,10 @@ def _scale_profiles(chapter, profiles):
     return key, exp, profiles
 
 
-def scales_table(chapter: str, results_dir="results", profiles=("default", "full"), confirmed=("default",)) -> str:
+def scales_table(chapter: str, results_dir="results", profiles=("default", "full"), confirmed=None) -> str:
     """The chapter's claims against its stored results, as text: the confirmation verdict at each of
-    ``confirmed``, then the exploration verdict at each of ``profiles`` ("default vs full").
+    ``confirmed`` (default: the default profile, and every other profile with a stored confirmation), then
+    the exploration verdict at each of ``profiles`` ("default vs full").
 
     One row per claim: its id and kind, then the words (:func:`shown`: a claim edited since a run is shown
     as such with the word it had, never re-judged), ``-`` where nothing is stored, and ``<- differs`` where
@@ -211,6 +215,9 @@ def scales_table(chapter: str, results_dir="results", profiles=("default", "full
     from ..confirm import latest_confirmation
     from ..provenance import read_result
     key, exp, profiles = _scale_profiles(chapter, profiles)
+    if confirmed is None:
+        confirmed = ("default", *(p for p in exp.PROFILES
+                                  if p != "default" and latest_confirmation(key, p, results_dir) is not None))
     confirmed = tuple(confirmed)
     unknown = [p for p in confirmed if p not in exp.PROFILES]
     if unknown:
