@@ -262,15 +262,20 @@ def _real_sizes(name: str) -> tuple:
     return info["train_size"], info["test_size"]
 
 
-def _counts_now(exp, name, profile) -> dict:
-    """The steps (or units) per group that ``profile``'s parameters count today, at the real datasets' sizes."""
-    full = full_params(name, profile)
+def _counts(exp, p, sizes) -> dict:
+    """The steps (or units of work) per group that the experiment's formulas count for parameters ``p`` at
+    dataset sizes ``sizes(name) -> (train, test)``."""
     counts = {}
     for fn_name in ("training_steps", "work_units"):
         fn = getattr(exp, fn_name, None)
         if fn is not None:
-            counts.update(fn(full, _real_sizes))
+            counts.update(fn(p, sizes))
     return counts
+
+
+def _counts_now(exp, name, profile) -> dict:
+    """The steps (or units) per group that ``profile``'s parameters count today, at the real datasets' sizes."""
+    return _counts(exp, full_params(name, profile), _real_sizes)
 
 
 def _projection(exp, name, p, full, meter, n_train, n_test) -> dict:
@@ -278,12 +283,7 @@ def _projection(exp, name, p, full, meter, n_train, n_test) -> dict:
     them to the profile's own parameters and datasets: each kind of step (or unit of work) times its measured
     time, and each structure's size."""
     smoke_sizes = lambda _name: (n_train, n_test)                                           # noqa: E731
-    counted, full_counts = {}, {}
-    for fn_name in ("training_steps", "work_units"):
-        fn = getattr(exp, fn_name, None)
-        if fn is not None:
-            counted.update(fn(p, smoke_sizes))
-            full_counts.update(fn(full, _real_sizes))
+    counted, full_counts = _counts(exp, p, smoke_sizes), _counts(exp, full, _real_sizes)
     measured = {g: v["steps"] for g, v in meter.groups.items()}
     if {g: c for g, c in counted.items() if c} != measured:
         raise RuntimeError(f"{name}'s formulas count {counted} steps and units for the smoke run's parameters, "
@@ -384,7 +384,7 @@ def projection_table(chapter: str, results_dir="results") -> str:
              head]
     largest, stale = {}, []
     for prof in exp.PROFILES:
-        cells, steps = [], None
+        cells = []
         now = _counts_now(exp, name, prof)
         for _, by in runs:
             r = by.get(prof)
@@ -396,15 +396,15 @@ def projection_table(chapter: str, results_dir="results") -> str:
                 cells.append(f"{'stale: profile changed':>24s}")
                 stale.append(prof)
                 continue
-            steps = sum(g["steps"] for g in pr["groups"].values())
             h = pr["hours"]
             cells.append(f"{'n/a' if h is None else (f'{60 * h:.1f} min' if h < 1 else f'{h:,.1f} h'):>24s}")
             if pr.get("structures"):
                 largest[prof] = pr["structures"]
         lines.append(f"{prof:18s} {f'{sum(now.values()):,}':>22s} " + " ".join(cells))
     if stale:
-        lines.append(f"stale: projected for other parameters than the profile's today ({', '.join(sorted(set(stale)))});"
-                     f" python benchmarks/projection.py {name} --out FILE measures it again")
+        lines.append(f"stale: projected for other parameters than the profile's today "
+                     f"({', '.join(sorted(set(stale)))}); python benchmarks/projection.py {name} --out FILE "
+                     f"measures it again")
     lines.append("largest structure at the profile's sizes (Colab GPU runtime: 12 GB host memory, 15 GB GPU):")
     for prof, st in largest.items():
         k, v = max(st.items(), key=lambda kv: kv[1])
